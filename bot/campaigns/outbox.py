@@ -1,0 +1,285 @@
+"""The persisted outbox: freezing the audience, claiming rows, recording outcomes.
+
+A row goes pending -> inflight (committed before the API call) -> final. A row found in
+flight after its sender died is marked uncertain and never resent: a resident may have
+received it, and a duplicate broadcast is worse than one reported as uncertain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Executable, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from bot.campaigns import subscriptions
+from bot.db import channel_repo
+from bot.db.base import utcnow
+from bot.db.campaign_models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    RecipientStatus,
+    Subscriber,
+    Subscription,
+)
+from bot.db.channel_models import OutboundStatus
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a campaign is for: a channel (or all), topics and comuni (empty: any)."""
+
+    channel: str = "all"
+    topics: tuple[str, ...] = ()
+    comuni: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A recipient this sender now owns (in flight)."""
+
+    id: int
+    channel: str
+    address: str
+
+
+def _rowcount(session: Session, statement: Executable) -> int:
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def audience_query(audience: Audience) -> Any:
+    """SELECT of (subscriber id, channel): active, opted in to a matching topic, one row each."""
+    opted_in = select(Subscription.id).where(Subscription.subscriber_id == Subscriber.id)
+    if audience.topics:
+        opted_in = opted_in.where(Subscription.topic.in_(audience.topics))
+    stmt = select(Subscriber.id, Subscriber.channel).where(
+        Subscriber.active.is_(True), exists(opted_in)
+    )
+    if audience.channel != "all":
+        stmt = stmt.where(Subscriber.channel == audience.channel)
+    if audience.comuni:
+        stmt = stmt.where(Subscriber.comune.in_(audience.comuni))
+    return stmt
+
+
+def audience_size(session: Session, *, audience: Audience) -> int:
+    """How many residents a campaign with this audience would reach now."""
+    return (
+        session.scalar(select(func.count()).select_from(audience_query(audience).subquery())) or 0
+    )
+
+
+def create_campaign(
+    session: Session,
+    *,
+    title: str,
+    text: str,
+    audience: Audience,
+    scheduled_at: datetime | None = None,
+) -> tuple[Campaign, int]:
+    """Creates a campaign and freezes its audience into the outbox.
+
+    Returns:
+        The campaign and its number of recipients.
+    """
+    status = CampaignStatus.SCHEDULED if scheduled_at else CampaignStatus.READY
+    campaign = Campaign(
+        title=title,
+        text=text,
+        channel=audience.channel,
+        topics=list(audience.topics),
+        comuni=list(audience.comuni),
+        status=status,
+        scheduled_at=scheduled_at,
+    )
+    session.add(campaign)
+    session.flush()
+    # Subscriber order: the first to opt in are the first to receive.
+    query = audience_query(audience).order_by(Subscriber.id)
+    rows = query.add_columns(literal(campaign.id), literal("pending"))
+    columns = ["subscriber_id", "channel", "campaign_id", "status"]
+    session.execute(insert(CampaignRecipient).from_select(columns, rows))
+    count = session.scalar(select(func.count()).where(CampaignRecipient.campaign_id == campaign.id))
+    return campaign, count or 0
+
+
+def cancel(session: Session, *, campaign_id: int) -> int:
+    """Cancels a campaign: pending recipients will not be sent. Returns how many."""
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(status=CampaignStatus.CANCELLED, finished_at=utcnow())
+    )
+    return _rowcount(
+        session,
+        update(CampaignRecipient)
+        .where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.status == RecipientStatus.PENDING,
+        )
+        .values(status=RecipientStatus.CANCELLED, reason="cancelled"),
+    )
+
+
+def recover(session: Session, *, campaign_id: int, older_than: timedelta) -> int:
+    """Marks rows left in flight by a dead sender as uncertain. Returns how many."""
+    cutoff = utcnow() - older_than
+    return _rowcount(
+        session,
+        update(CampaignRecipient)
+        .where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.status == RecipientStatus.INFLIGHT,
+            CampaignRecipient.claimed_at < cutoff,
+        )
+        .values(status=RecipientStatus.UNCERTAIN, reason="sender_died"),
+    )
+
+
+def claim(
+    session: Session, *, campaign_id: int, worker: str, channel: str | None = None
+) -> Claimed | None:
+    """Takes the next pending recipient and marks it in flight (the caller commits at once).
+
+    On PostgreSQL concurrent senders skip each other's locked rows; everywhere, the
+    conditional UPDATE (still pending?) is what guarantees a row is claimed only once.
+    Recipients who opted out or became unreachable since creation are skipped here.
+    With `channel`, only that channel's recipients (each channel has its own workers, so
+    that a slow channel never holds the other back).
+    """
+    while True:
+        pick = (
+            select(CampaignRecipient.id, CampaignRecipient.subscriber_id)
+            .where(
+                CampaignRecipient.campaign_id == campaign_id,
+                CampaignRecipient.status == RecipientStatus.PENDING,
+            )
+            .order_by(CampaignRecipient.id)
+            .limit(1)
+        )
+        if channel is not None:
+            pick = pick.where(CampaignRecipient.channel == channel)
+        if session.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        row = session.execute(pick).first()
+        if row is None:
+            return None
+        taken = update(CampaignRecipient).where(
+            CampaignRecipient.id == row.id, CampaignRecipient.status == RecipientStatus.PENDING
+        )
+        sub = session.get(Subscriber, row.subscriber_id)
+        skip = _skip_reason(session, sub)
+        if skip is not None:
+            _rowcount(session, taken.values(status=RecipientStatus.SKIPPED, reason=skip))
+            continue
+        assert sub is not None
+        values = {
+            "status": RecipientStatus.INFLIGHT,
+            "claimed_by": worker[:80],
+            "claimed_at": utcnow(),
+            "attempts": CampaignRecipient.attempts + 1,
+        }
+        if _rowcount(session, taken.values(**values)) == 1:
+            return Claimed(row.id, sub.channel, sub.address)
+
+
+def _skip_reason(session: Session, sub: Subscriber | None) -> str | None:
+    if sub is None:
+        return "erased"
+    if not sub.active:
+        return sub.inactive_reason or "inactive"
+    if not subscriptions.is_reachable(session, subscriber_id=sub.id):
+        return "opted_out"
+    if channel_repo.recipient_gone(session, channel=sub.channel, address=sub.address):
+        sub.active, sub.inactive_reason = False, "provider_refused"
+        return "provider_refused"
+    return None
+
+
+def touch(session: Session, *, recipient_id: int) -> None:
+    """Renews an in-flight claim before a retry (so it is not taken for a dead sender's)."""
+    session.execute(
+        update(CampaignRecipient)
+        .where(CampaignRecipient.id == recipient_id)
+        .values(claimed_at=utcnow())
+    )
+
+
+def finish(
+    session: Session,
+    *,
+    claimed: Claimed,
+    status: RecipientStatus,
+    reason: str | None = None,
+    gone: bool = False,
+) -> None:
+    """Records the outcome of one send (and deactivates a resident who is gone)."""
+    values: dict[str, Any] = {"status": status, "reason": reason and reason[:48]}
+    if status is RecipientStatus.SENT:
+        values["sent_at"] = utcnow()
+        if claimed.channel == "whatsapp":
+            values["external_id"] = _last_sid(session, claimed.address)
+    session.execute(
+        update(CampaignRecipient).where(CampaignRecipient.id == claimed.id).values(**values)
+    )
+    if gone:
+        subscriptions.deactivate(
+            session, channel=claimed.channel, address=claimed.address, reason=reason or "gone"
+        )
+
+
+def _last_sid(session: Session, address: str) -> str | None:
+    # The WhatsApp adapter stores the MessageSid of what it just sent with the address's hash;
+    # the newest one is ours (only a bot reply to the same resident at the same instant
+    # could interleave; then that message's receipts are reported instead).
+    stmt = (
+        select(OutboundStatus.external_id)
+        .where(
+            OutboundStatus.channel == "whatsapp",
+            OutboundStatus.address_hash == channel_repo.address_hash("whatsapp", address),
+        )
+        .order_by(OutboundStatus.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def unfinished(session: Session, *, campaign_id: int) -> tuple[int, int]:
+    """(pending, inflight) recipients of a campaign."""
+    stmt = (
+        select(CampaignRecipient.status, func.count())
+        .where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.status.in_((RecipientStatus.PENDING, RecipientStatus.INFLIGHT)),
+        )
+        .group_by(CampaignRecipient.status)
+    )
+    counts = {status: n for status, n in session.execute(stmt).tuples()}
+    return counts.get(RecipientStatus.PENDING, 0), counts.get(RecipientStatus.INFLIGHT, 0)
+
+
+def channels_to_send(session: Session, campaign_id: int) -> list[str]:
+    """The channels that still have pending recipients in a campaign."""
+    stmt = select(CampaignRecipient.channel).distinct()
+    stmt = stmt.where(
+        CampaignRecipient.campaign_id == campaign_id,
+        CampaignRecipient.status == RecipientStatus.PENDING,
+    )
+    return sorted(session.scalars(stmt))
+
+
+def set_status(session: Session, *, campaign_id: int, status: CampaignStatus) -> None:
+    """Moves a campaign along (sending, done); a cancelled campaign stays cancelled."""
+    values: dict[str, Any] = {"status": status}
+    if status is CampaignStatus.SENDING:
+        values["started_at"] = func.coalesce(Campaign.started_at, utcnow())
+    if status is CampaignStatus.DONE:
+        values["finished_at"] = utcnow()
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status != CampaignStatus.CANCELLED)
+        .values(**values)
+    )

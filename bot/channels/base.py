@@ -1,0 +1,63 @@
+"""The contract between transports and the conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from flows.replies import Button, Reply
+
+ChannelName = Literal["telegram", "whatsapp", "webchat", "terminal"]
+
+__all__ = ["Attachment", "Button", "Channel", "ChannelName", "InboundMessage", "OutboundMessage"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Something that is not text (photo, voice note, sticker, document)."""
+
+    kind: str  # photo | voice | audio | video | sticker | document
+    ref: str  # Telegram file_id or Twilio MediaUrl, shown to the operator
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A resident's message, whatever the channel."""
+
+    channel: ChannelName
+    address: str  # Telegram chat id, whatsapp:+39..., web chat session
+    text: str | None = None
+    payload: str | None = None  # a tapped button
+    external_id: str | None = None  # update id / MessageSid, for idempotency
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A reply addressed to one resident on one channel."""
+
+    channel: ChannelName
+    address: str
+    reply: Reply
+
+    @property
+    def text(self) -> str:
+        return self.reply.text
+
+    @property
+    def buttons(self) -> tuple[Button, ...]:
+        return self.reply.buttons
+
+
+class Channel(Protocol):
+    """What every adapter offers (Rasa's channel contract, without inheriting an SDK)."""
+
+    name: ChannelName
+
+    def parse(self, raw: Any) -> InboundMessage | None:
+        """Turns the transport's payload into a message, or None when there is nothing to do."""
+        ...
+
+    async def send(self, message: OutboundMessage) -> None:
+        """Delivers one reply."""
+        ...

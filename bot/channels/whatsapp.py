@@ -1,0 +1,253 @@
+"""WhatsApp adapter (Twilio): webhook form fields -> InboundMessage, replies -> Messages API.
+
+WhatsApp has no free-form buttons, so options are numbered (the flow maps "2" back). Inside
+the 24-hour customer-service window replies are free-form; outside it only an approved
+template may be sent. The twilio SDK is blocking: every call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
+from bot.channels.delivery import RecipientGone, short_ref, split_text
+from bot.channels.location import location_payload
+from bot.db import channel_repo
+from bot.db.base import utcnow
+from bot.settings import WhatsAppConfig
+from flows.replies import numbered_text
+
+log = logging.getLogger(__name__)
+
+TWILIO_API = "https://api.twilio.com"
+MAX_BODY = 1600  # Twilio refuses longer message bodies (error 21617)
+MAX_MEDIA = 10
+# Errors after which the resident cannot be reached (campaigns mark them inactive).
+PERMANENT_ERRORS: dict[int, str] = {
+    21211: "invalid_number",
+    21610: "unsubscribed",
+    21614: "not_a_mobile",
+    63003: "unreachable",
+    63016: "outside_window",
+    63024: "invalid_recipient",
+}
+_ADDRESS = re.compile(r"^whatsapp:\+[1-9]\d{5,14}$")
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """Sends the SDK's requests to another base URL (a test server or an egress proxy).
+
+    It also keeps the SDK's request logging (URLs and headers) below INFO.
+    """
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        quiet = logging.getLogger(f"{__name__}.http")
+        quiet.setLevel(logging.WARNING)
+        super().__init__(timeout=timeout, logger=quiet)
+        self._base = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if url.startswith(TWILIO_API):
+            url = self._base + url[len(TWILIO_API) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One status callback: the latest state of a message we sent."""
+
+    message_sid: str
+    status: str
+    error_code: int | None = None
+
+    @property
+    def recipient_gone(self) -> bool:
+        return self.error_code in PERMANENT_ERRORS
+
+
+class WhatsApp:
+    """The WhatsApp channel through Twilio.
+
+    Args:
+        client: the twilio REST client (see `build_client`).
+        auth_token: the account's auth token, which signs Twilio's webhooks.
+        sender: our number, `whatsapp:+39...` (TWILIO_WHATSAPP_FROM).
+        sessions: database sessions (service window, delivery statuses).
+        status_callback: the public URL of /webhooks/whatsapp/status.
+        config: template and window settings from config.yml.
+    """
+
+    name: ChannelName = "whatsapp"
+
+    def __init__(
+        self,
+        *,
+        client: Client,
+        auth_token: str,
+        sender: str,
+        sessions: sessionmaker[Session],
+        status_callback: str,
+        config: WhatsAppConfig,
+    ) -> None:
+        self._client = client
+        self._validator = RequestValidator(auth_token)
+        self._sender = sender
+        self._sessions = sessions
+        self._status_callback = status_callback
+        self._config = config
+
+    def signature_valid(self, url: str, params: Any, signature: str) -> bool:
+        """Checks X-Twilio-Signature for the public URL Twilio called and its form fields."""
+        return bool(signature) and self._validator.validate(url, params, signature)
+
+    def parse(self, raw: Any) -> InboundMessage | None:
+        """Form fields of an incoming message -> InboundMessage (ProfileName is never read)."""
+        if not isinstance(raw, Mapping):
+            return None
+        sender, sid = _field(raw, "From"), _field(raw, "MessageSid")
+        if not _ADDRESS.match(sender) or not _SID.match(sid):
+            return None
+        text = _field(raw, "Body").strip() or None
+        payload = _field(raw, "ButtonPayload").strip()[:128] or None
+        if (point := _coordinates(raw)) is not None:
+            # Far away: no payload, so the flow asks for the comune again.
+            text, payload = None, location_payload(*point)
+        attachments = _media(raw)
+        if point is None and not (text or payload or attachments):
+            return None  # reactions and other kinds we cannot answer
+        return InboundMessage(
+            self.name, sender, text=text, payload=payload, external_id=sid, attachments=attachments
+        )
+
+    @staticmethod
+    def parse_status(raw: Any) -> StatusReport | None:
+        """Form fields of a status callback -> StatusReport, or None when malformed."""
+        if not isinstance(raw, Mapping):
+            return None
+        sid, status = _field(raw, "MessageSid"), _field(raw, "MessageStatus").lower()
+        if not _SID.match(sid) or status not in channel_repo.STATUS_RANK:
+            return None
+        code = _field(raw, "ErrorCode")
+        return StatusReport(sid, status, int(code) if code.isdecimal() and len(code) < 10 else None)
+
+    def store_status(self, report: StatusReport) -> bool:
+        """Saves a status callback (blocking: call it in a thread). False if out of order."""
+        if report.recipient_gone:
+            log.warning(
+                "whatsapp recipient gone reason=%s", PERMANENT_ERRORS[report.error_code or 0]
+            )
+        with self._sessions.begin() as session:
+            return channel_repo.record_status(
+                session,
+                channel=self.name,
+                external_id=report.message_sid,
+                status=report.status,
+                error_code=report.error_code,
+                recipient_gone=report.recipient_gone,
+            )
+
+    async def send(self, message: OutboundMessage) -> None:
+        """Sends one reply: free-form inside the 24-hour window, the template outside.
+
+        Raises:
+            RecipientGone: Twilio refused the recipient permanently, or the window is closed
+                and no template is configured.
+            twilio.base.exceptions.TwilioRestException: any other API error.
+        """
+        if await asyncio.to_thread(self._window_open, message.address):
+            for part in split_text(numbered_text(message.reply), MAX_BODY):
+                await asyncio.to_thread(self._create, message.address, {"body": part})
+            return
+        template = self._config.template_content_sid
+        if template is None:
+            raise self._gone(message.address, "outside_window", 63016)
+        flat = " ".join(numbered_text(message.reply).split())[: self._config.template_max_chars]
+        variables = json.dumps({self._config.template_variable: flat}, ensure_ascii=False)
+        await asyncio.to_thread(
+            self._create, message.address, {"content_sid": template, "content_variables": variables}
+        )
+
+    def _window_open(self, address: str) -> bool:
+        with self._sessions() as session:
+            last = channel_repo.last_inbound_at(session, channel=self.name, address=address)
+        window = timedelta(hours=self._config.window_hours)
+        return last is not None and utcnow() - _aware(last) < window
+
+    def _create(self, to: str, content: dict[str, str]) -> None:
+        try:
+            sent = self._client.messages.create(
+                to=to, from_=self._sender, status_callback=self._status_callback, **content
+            )
+        except TwilioRestException as exc:
+            if exc.code in PERMANENT_ERRORS:
+                raise self._gone(to, PERMANENT_ERRORS[exc.code], exc.code) from exc
+            raise
+        with self._sessions.begin() as session:
+            channel_repo.record_status(
+                session,
+                channel=self.name,
+                external_id=str(sent.sid),
+                status=str(sent.status or "queued"),
+                address=to,
+            )
+
+    def _gone(self, address: str, reason: str, code: int) -> RecipientGone:
+        log.warning(
+            "whatsapp recipient gone reason=%s ref=%s", reason, short_ref(self.name, address)
+        )
+        return RecipientGone(self.name, address, reason, code)
+
+
+def build_client(account_sid: str, auth_token: str, *, base_url: str) -> Client:
+    """A twilio REST client whose requests go to `base_url` (TWILIO_API_BASE_URL)."""
+    return Client(account_sid, auth_token, http_client=RebasedHttpClient(base_url))
+
+
+def _field(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _coordinates(raw: Mapping[str, Any]) -> tuple[float, float] | None:
+    try:
+        return float(_field(raw, "Latitude")), float(_field(raw, "Longitude"))
+    except ValueError:
+        return None
+
+
+def _media(raw: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    count = _field(raw, "NumMedia")
+    n = min(int(count), MAX_MEDIA) if count.isdecimal() and len(count) < 4 else 0
+    found = []
+    for i in range(n):
+        url = _field(raw, f"MediaUrl{i}")
+        if url.startswith("https://"):
+            found.append(Attachment(_media_kind(_field(raw, f"MediaContentType{i}")), url))
+    return tuple(found)
+
+
+def _media_kind(content_type: str) -> str:
+    if content_type == "image/webp":
+        return "sticker"  # WhatsApp stickers arrive as WebP images
+    major = content_type.split("/", 1)[0]
+    return {"image": "photo", "audio": "voice", "video": "video"}.get(major, "document")
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes even for timezone-aware columns; they are stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

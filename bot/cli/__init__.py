@@ -1,0 +1,1 @@
+"""The `frontdesk` command line (typer), one module per command group."""

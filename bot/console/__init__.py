@@ -1,0 +1,1 @@
+"""The operator/admin console at /operator: queue, conversations, accounts."""

@@ -1,0 +1,166 @@
+"""Console security: argon2 passwords, database-backed sessions, CSRF tokens, login limits.
+
+The cookie holds only a random token; the database keeps its SHA-256, the operator and a
+per-session CSRF token (OWASP's synchronizer-token pattern). Logging out or disabling an
+account deletes the row, so a copied cookie stops working at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from bot.db import console_repo
+from bot.db.base import utcnow
+from bot.db.console_models import Operator
+from bot.settings import ConsoleConfig, Settings
+
+SESSION_COOKIE = "fd_console"
+LOGIN_CSRF_COOKIE = "fd_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when the password matches; unknown accounts cost the same time (no user probing)."""
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class LoginRequired(Exception):
+    """No valid session: pages redirect to the login form, the rest answer 401."""
+
+
+class CsrfFailed(Exception):
+    """A POST without the session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The logged-in operator as the routes see it."""
+
+    operator_id: int
+    name: str
+    role: str
+    social_points: tuple[str, ...]
+    csrf: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def points(self) -> tuple[str, ...] | None:
+        """The Social Points whose queues this operator sees (None: every one, for admins)."""
+        return None if self.is_admin else self.social_points
+
+    @classmethod
+    def of(cls, operator: Operator, csrf: str) -> Principal:
+        return cls(operator.id, operator.name, operator.role, tuple(operator.social_points), csrf)
+
+
+class LoginLimiter:
+    """Failed logins per client address and per account, in a moving window (`limits`).
+
+    The counters live in this process's memory: with several workers each one counts on its
+    own, which still bounds guessing to (workers x limit).
+    """
+
+    def __init__(self, config: ConsoleConfig) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_account = parse(config.login_limit_per_account)
+        self._per_ip = parse(config.login_limit_per_ip)
+
+    def allowed(self, *, ip: str, email: str) -> bool:
+        return self._limiter.test(self._per_ip, "ip", ip) and self._limiter.test(
+            self._per_account, "account", email
+        )
+
+    def failed(self, *, ip: str, email: str) -> None:
+        self._limiter.hit(self._per_ip, "ip", ip)
+        self._limiter.hit(self._per_account, "account", email)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+
+
+def open_session(request: Request, operator: Operator) -> str:
+    """Stores a new login for the operator and returns the cookie value."""
+    settings: Settings = request.app.state.settings
+    token = new_token()
+    expires = utcnow() + timedelta(hours=settings.config.console.session_hours)
+    with request.app.state.sessions.begin() as session:
+        operator = session.merge(operator)
+        console_repo.create_session(
+            session, operator=operator, token=token, csrf_token=new_token(), expires_at=expires
+        )
+    return token
+
+
+def principal(request: Request) -> Principal:
+    """FastAPI dependency: the logged-in operator, or LoginRequired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequired()
+    with request.app.state.sessions() as session:
+        found = console_repo.session_operator(session, token=token)
+    if found is None:
+        raise LoginRequired()
+    return Principal.of(*found)
+
+
+async def check_csrf(request: Request, who: Principal) -> None:
+    """Every state-changing request carries the session's token (form field or header)."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        form = await request.form()  # Starlette caches it for the route's own Form fields
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not tokens_match(who.csrf, given):
+        raise CsrfFailed()
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Cookies get the Secure flag when the public address is https."""
+    return (settings.env.PUBLIC_BASE_URL or "").lower().startswith("https://")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def csrf_principal(request: Request) -> Principal:
+    """FastAPI dependency for POST routes: logged in and carrying the CSRF token."""
+    from starlette.concurrency import run_in_threadpool
+
+    who = await run_in_threadpool(principal, request)
+    await check_csrf(request, who)
+    return who

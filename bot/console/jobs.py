@@ -1,0 +1,105 @@
+"""The handoff timer (run by the scheduler leader): queue notices, callback offers, cleanup.
+
+Each tick: (1) newly queued requests are announced while their Social Point is open (or at
+once for emergencies): the resident learns the queue position and the estimated wait, the
+operators' Telegram group hears "nuova richiesta in coda" (no personal data); (2) requests
+announced more than `queue_timeout_minutes` ago and still not taken get a callback offer and
+stay in the queue as callback requests; (3) old web chat outbox rows are deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.channels.base import OutboundMessage
+from bot.console import notices, queue
+from bot.console.actions import point_name
+from bot.console.delivery import Deliverer
+from bot.db import console_repo
+from bot.db import conversations as repo
+from bot.db.base import utcnow
+from bot.db.models import Conversation, Handoff, HandoffStatus
+from bot.scheduler import runtime
+from flows.hours import is_open
+from flows.replies import Reply
+from flows.state import DialogueState, Step
+
+log = logging.getLogger(__name__)
+OUTBOX_KEEP = timedelta(days=1)
+
+
+async def handoff_tick() -> None:
+    """The scheduled job (stored as "bot.console.jobs:handoff_tick")."""
+    await run_tick(runtime())
+
+
+async def run_tick(state: Any) -> None:
+    """One pass over the queue for the app `state` (tests call this directly)."""
+    out = await asyncio.to_thread(_tick, state)
+    if out:
+        await Deliverer.of(state).send(out)
+
+
+def _open(state: Any, handoff: Handoff) -> bool:
+    points = {p.id: p for p in state.flow_context().social_points}
+    point = points.get(handoff.social_point)
+    return handoff.priority >= 1 or point is None or is_open(point, state.flow_context().now)
+
+
+def _tick(state: Any) -> list[OutboundMessage]:
+    out: list[OutboundMessage] = []
+    console = state.settings.config.console
+    with state.sessions.begin() as session:
+        for handoff in queue.unannounced(session):
+            if _open(state, handoff):
+                out += _announce(session, state, handoff)
+        before = utcnow() - timedelta(minutes=console.queue_timeout_minutes)
+        for handoff in queue.timed_out(session, before=before):
+            if _open(state, handoff):
+                out += _offer_callback(session, state, handoff)
+        console_repo.purge_webchat_outbox(session, before=utcnow() - OUTBOX_KEEP)
+    return out
+
+
+def _announce(session: Session, state: Any, handoff: Handoff) -> list[OutboundMessage]:
+    handoff.announced_at = utcnow()
+    name = point_name(state, handoff.social_point)
+    out = []
+    if chat := state.settings.config.console.telegram_operators_chat_id:
+        level = "EMERGENZA" if handoff.priority >= 1 else "normale"
+        text = f"Nuova richiesta in coda, priorità {level}, {name}."
+        out.append(OutboundMessage("telegram", str(chat), Reply(text)))
+    conv = session.get(Conversation, handoff.conversation_id)
+    if conv is None or handoff.status != HandoffStatus.WAITING.value:
+        return out
+    if DialogueState.load(repo.load_state(session, conversation=conv)).step is not Step.HUMAN:
+        return out  # the resident is answering the callback offer: don't talk over it
+    place = queue.position(session, handoff=handoff)
+    reply = notices.queue_position(place, name, state.settings.config.console.minutes_per_case)
+    log.info("queue position sent handoff=%s position=%s", handoff.id, place)
+    return notices.record(session, conversation=conv, replies=[reply]) + out
+
+
+def _offer_callback(session: Session, state: Any, handoff: Handoff) -> list[OutboundMessage]:
+    handoff.callback_offered_at = utcnow()
+    found = _conv(session, handoff)
+    conv = repo.lock_conversation(session, channel=found.channel, address=found.address)
+    reply = notices.offer_callback(
+        session, conversation=conv, point=point_name(state, handoff.social_point)
+    )
+    if reply is None:
+        return []
+    handoff.status = HandoffStatus.CALLBACK.value
+    log.info("queue timeout: callback offered handoff=%s", handoff.id)
+    return notices.record(session, conversation=conv, replies=[reply])
+
+
+def _conv(session: Session, handoff: Handoff) -> Conversation:
+    conv = session.get(Conversation, handoff.conversation_id)
+    assert conv is not None  # the foreign key cascades: a handoff always has its conversation
+    return conv

@@ -1,0 +1,164 @@
+"""Admin pages: the needs observatory (charts, tables, CSV) and residents' data requests."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from bot.console.observatory_charts import bar_chart, line_chart
+from bot.console.routes_admin import Admin, AdminPost
+from bot.console.templating import page
+from bot.db.models import NeedCount
+from bot.observatory import aggregates
+from bot.observatory.report import (
+    SUPPRESSED_CSV,
+    Filters,
+    needs_cells,
+    needs_rows,
+    shown,
+    suppress,
+    to_rows,
+    write_csv,
+)
+from bot.privacy.erase import erase_subject
+from bot.privacy.export import export_subject
+from bot.privacy.registry import Subject
+
+router = APIRouter(prefix="/operator/admin")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CHANNELS = ("telegram", "whatsapp", "webchat")
+
+
+def _filters(request: Request) -> Filters:
+    """Filters from the query string; values that are not valid are ignored."""
+    q = request.query_params
+    comuni = request.app.state.settings.config.territory.comuni
+
+    def month(name: str) -> str | None:
+        value = q.get(name, "")
+        return value if MONTH.match(value) else None
+
+    return Filters(
+        month_from=month("from"),
+        month_to=month("to"),
+        comune=q.get("comune") if q.get("comune") in comuni else None,
+        channel=q.get("channel") if q.get("channel") in CHANNELS else None,
+    )
+
+
+def page_data(session: Session, filters: Filters, k: int) -> dict[str, Any]:
+    """Everything the observatory page shows (also what bench/bench_observatory.py times)."""
+    cells = needs_cells(session, filters)
+    series = aggregates.trend(cells)
+    months = sorted({m for per in series.values() for m in per})
+    comuni = aggregates.summed(cells, "comune")
+    ages = aggregates.by_key(session, filters, NeedCount.age_bracket)
+    return {
+        "rows": to_rows(cells, min_count=k),
+        "categories": aggregates.summed(cells, "categoria"),
+        "reasons": aggregates.handoff_reasons(session, filters),
+        "ratings": aggregates.ratings(session, filters),
+        "response": aggregates.first_response(session, filters),
+        "reach": aggregates.campaign_reach(session),
+        "options": aggregates.options(session),
+        "trend": line_chart(
+            "Richieste per mese e tema",
+            months,
+            {c: [suppress(per.get(m, 0), k) for m in months] for c, per in sorted(series.items())},
+            k=k,
+        ),
+        "unmet": bar_chart(
+            "Richieste senza risposta per comune",
+            [(c.label, suppress(c.unmet, k)) for c in comuni],
+            k=k,
+        ),
+        "ages": bar_chart(
+            "Richieste per fascia d'età", [(a.label, suppress(a.total, k)) for a in ages], k=k
+        ),
+    }
+
+
+@router.get("/observatory", response_class=HTMLResponse)
+def observatory(request: Request, who: Admin) -> Response:
+    filters = _filters(request)
+    k = request.app.state.settings.config.observatory.min_count
+    with request.app.state.sessions() as session:
+        context = page_data(session, filters, k)
+    return page(
+        request,
+        "observatory.html",
+        who,
+        filters=filters,
+        k=k,
+        cell=lambda n: shown(n, k),
+        comuni_all=request.app.state.settings.config.territory.comuni,
+        channels=CHANNELS,
+        query=request.url.query,
+        **context,
+    )
+
+
+@router.get("/observatory.csv")
+def observatory_csv(request: Request, who: Admin) -> Response:
+    k = request.app.state.settings.config.observatory.min_count
+    with request.app.state.sessions() as session:
+        rows = needs_rows(session, _filters(request), min_count=k)
+    out = io.StringIO()
+    write_csv(out, rows, suppressed=SUPPRESSED_CSV.format(k=k))
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="bisogni.csv"'},
+    )
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy_page(request: Request, who: Admin) -> Response:
+    return page(request, "observatory_privacy.html", who, channels=CHANNELS, done=None)
+
+
+def _subject(channel: str, address: str) -> Subject | None:
+    return Subject(channel, address.strip()) if channel in CHANNELS and address.strip() else None
+
+
+@router.post("/privacy/export")
+def privacy_export(
+    request: Request,
+    who: AdminPost,
+    channel: Annotated[str, Form()],
+    address: Annotated[str, Form(max_length=128)],
+) -> Response:
+    subject = _subject(channel, address)
+    if subject is None:
+        return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
+    with request.app.state.sessions.begin() as session:
+        document = export_subject(session, subject, via="console", operator_id=who.operator_id)
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="dati-personali.json"'},
+    )
+
+
+@router.post("/privacy/erase", response_class=HTMLResponse)
+def privacy_erase(
+    request: Request,
+    who: AdminPost,
+    channel: Annotated[str, Form()],
+    address: Annotated[str, Form(max_length=128)],
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    subject = _subject(channel, address)
+    if subject is None or confirm != "CANCELLA":
+        return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
+    with request.app.state.sessions.begin() as session:
+        rows = erase_subject(session, subject, via="console", operator_id=who.operator_id)
+    return page(
+        request, "observatory_privacy.html", who, channels=CHANNELS, done=sum(rows.values())
+    )

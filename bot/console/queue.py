@@ -1,0 +1,153 @@
+"""The handoff queue as the console sees it: keyword-only queries and atomic transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.db.base import utcnow
+from bot.db.models import Conversation, Handoff, HandoffStatus
+
+QUEUED = (HandoffStatus.WAITING.value, HandoffStatus.CALLBACK.value)
+VISIBLE = (*QUEUED, HandoffStatus.ACTIVE.value)
+
+
+# Emergencies first, then whoever has waited longest.
+ORDER = (Handoff.priority.desc(), Handoff.created_at, Handoff.id)
+
+
+def open_handoffs(session: Session, *, points: Sequence[str] | None) -> list[Handoff]:
+    """Waiting, callback and active handoffs of the given Social Points (None: all)."""
+    stmt = select(Handoff).where(Handoff.status.in_(VISIBLE)).order_by(*ORDER)
+    if points is not None:
+        stmt = stmt.where(Handoff.social_point.in_(list(points)))
+    return list(session.scalars(stmt))
+
+
+def visible_handoff(
+    session: Session, *, handoff_id: int, points: Sequence[str] | None
+) -> tuple[Handoff, Conversation] | None:
+    """The handoff and its conversation, if the operator's Social Points include it."""
+    stmt = (
+        select(Handoff, Conversation)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Handoff.id == handoff_id)
+    )
+    if points is not None:
+        stmt = stmt.where(Handoff.social_point.in_(list(points)))
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row else None
+
+
+def take(
+    session: Session, *, handoff_id: int, operator_id: int, points: Sequence[str] | None
+) -> bool:
+    """Gives the handoff to the operator if still queued: exactly one of two racers wins.
+
+    A single conditional UPDATE: the database re-checks the status under its row lock, so
+    the loser's statement matches no row (rowcount 0) instead of overwriting the winner.
+    """
+    stmt = (
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status.in_(QUEUED))
+        .values(
+            status=HandoffStatus.ACTIVE.value,
+            operator_id=operator_id,
+            taken_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if points is not None:
+        stmt = stmt.where(Handoff.social_point.in_(list(points)))
+    return _changed_one(session.execute(stmt))
+
+
+def claim_close(session: Session, *, handoff_id: int, operator_id: int | None) -> bool:
+    """Closes an active handoff held by `operator_id` (None: any holder, for admins)."""
+    stmt = (
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.ACTIVE.value)
+        .values(status=HandoffStatus.CLOSED.value, closed_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if operator_id is not None:
+        stmt = stmt.where(Handoff.operator_id == operator_id)
+    return _changed_one(session.execute(stmt))
+
+
+def transfer(
+    session: Session, *, handoff_id: int, social_point: str, to_operator: int | None
+) -> bool:
+    """Moves an open handoff to another Social Point's queue or straight to an operator."""
+    values: dict[str, object] = {"social_point": social_point, "updated_at": utcnow()}
+    if to_operator is None:
+        values |= {
+            "status": HandoffStatus.WAITING.value,
+            "operator_id": None,
+            "taken_at": None,
+            "announced_at": None,
+        }
+    else:
+        values |= {
+            "status": HandoffStatus.ACTIVE.value,
+            "operator_id": to_operator,
+            "taken_at": utcnow(),
+        }
+    stmt = (
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status.in_(VISIBLE))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed_one(session.execute(stmt))
+
+
+def position(session: Session, *, handoff: Handoff) -> int:
+    """1-based place of a queued handoff in its Social Point's queue."""
+    ahead = select(func.count(Handoff.id)).where(
+        Handoff.social_point == handoff.social_point,
+        Handoff.status.in_(QUEUED),
+        Handoff.id != handoff.id,
+        (Handoff.priority > handoff.priority)
+        | ((Handoff.priority == handoff.priority) & (Handoff.created_at < handoff.created_at)),
+    )
+    return int(session.scalar(ahead) or 0) + 1
+
+
+def unannounced(session: Session) -> list[Handoff]:
+    """Queued handoffs whose resident and operators have not been told yet."""
+    stmt = select(Handoff).where(Handoff.status.in_(QUEUED), Handoff.announced_at.is_(None))
+    return list(session.scalars(stmt.order_by(Handoff.id)))
+
+
+def timed_out(session: Session, *, before: datetime) -> list[Handoff]:
+    """Handoffs announced before `before`, still waiting, whose resident had no callback offer.
+
+    The wait counts from the announcement (made while the Social Point is open), so a request
+    left overnight is not "late" the moment the office opens.
+    """
+    stmt = select(Handoff).where(
+        Handoff.status == HandoffStatus.WAITING.value,
+        Handoff.callback_offered_at.is_(None),
+        Handoff.announced_at < before,
+    )
+    return list(session.scalars(stmt.order_by(Handoff.id)))
+
+
+def fingerprint(session: Session, *, points: Sequence[str] | None) -> str:
+    """Changes whenever the visible queue changes (what the SSE stream watches)."""
+    stmt = select(func.count(Handoff.id), func.max(Handoff.updated_at)).where(
+        Handoff.status.in_(VISIBLE)
+    )
+    if points is not None:
+        stmt = stmt.where(Handoff.social_point.in_(list(points)))
+    count, latest = session.execute(stmt).one()
+    return f"{count}:{latest}"
+
+
+def _changed_one(result: object) -> bool:
+    return int(getattr(result, "rowcount", 0) or 0) == 1

@@ -1,0 +1,124 @@
+"""Admin pages: operators (add, disable) and quick replies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.console.accounts import AccountError, create_operator
+from bot.console.auth import Principal, csrf_principal, principal
+from bot.console.templating import page
+from bot.db import console_repo
+
+router = APIRouter(prefix="/operator/admin")
+
+
+def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if not who.is_admin:
+        raise HTTPException(403)
+    return who
+
+
+def admin_post(who: Annotated[Principal, Depends(csrf_principal)]) -> Principal:
+    return admin(who)
+
+
+Admin = Annotated[Principal, Depends(admin)]
+AdminPost = Annotated[Principal, Depends(admin_post)]
+
+
+def _operators_page(
+    request: Request, who: Principal, error: str | None = None, status: int = 200
+) -> Response:
+    with request.app.state.sessions() as session:
+        operators = console_repo.list_operators(session)
+    return page(
+        request,
+        "admin_operators.html",
+        who,
+        status,
+        operators=operators,
+        error=error,
+        points=request.app.state.settings.config.social_points,
+    )
+
+
+@router.get("/operators", response_class=HTMLResponse)
+def operators_page(request: Request, who: Admin) -> Response:
+    return _operators_page(request, who)
+
+
+@router.post("/operators")
+def add_operator(
+    request: Request,
+    who: AdminPost,
+    email: Annotated[str, Form(max_length=254)],
+    name: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=256)],
+    role: Annotated[str, Form()] = "operator",
+    social_point: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        op = create_operator(
+            request.app.state.sessions,
+            request.app.state.settings,
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+            social_points=social_point or [],
+        )
+    except AccountError as exc:
+        return _operators_page(request, who, error=str(exc), status=422)
+    with request.app.state.sessions.begin() as session:
+        console_repo.audit(
+            session, operator_id=who.operator_id, action="operator_add", detail={"operator_id": op}
+        )
+    return RedirectResponse("/operator/admin/operators", status_code=303)
+
+
+@router.post("/operators/{operator_id}/active")
+def set_active(
+    request: Request, who: AdminPost, operator_id: int, active: Annotated[str, Form()] = "0"
+) -> Response:
+    with request.app.state.sessions.begin() as session:
+        if console_repo.set_active(session, operator_id=operator_id, active=active == "1") is None:
+            raise HTTPException(404)
+        console_repo.audit(
+            session,
+            operator_id=who.operator_id,
+            action="operator_enable" if active == "1" else "operator_disable",
+            detail={"operator_id": operator_id},
+        )
+    return RedirectResponse("/operator/admin/operators", status_code=303)
+
+
+@router.get("/quick-replies", response_class=HTMLResponse)
+def quick_replies_page(request: Request, who: Admin) -> Response:
+    with request.app.state.sessions() as session:
+        rows = console_repo.quick_replies(session)
+    return page(request, "admin_quick_replies.html", who, replies=rows)
+
+
+@router.post("/quick-replies")
+def save_quick_reply(
+    request: Request,
+    who: AdminPost,
+    title: Annotated[str, Form(min_length=1, max_length=60)],
+    text: Annotated[str, Form(min_length=1, max_length=2000)],
+    reply_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    with request.app.state.sessions.begin() as session:
+        console_repo.save_quick_reply(
+            session, reply_id=int(reply_id) if reply_id.isdigit() else None, title=title, text=text
+        )
+    return RedirectResponse("/operator/admin/quick-replies", status_code=303)
+
+
+@router.post("/quick-replies/{reply_id}/delete")
+def delete_quick_reply(request: Request, who: AdminPost, reply_id: int) -> Response:
+    with request.app.state.sessions.begin() as session:
+        console_repo.delete_quick_reply(session, reply_id=reply_id)
+    return RedirectResponse("/operator/admin/quick-replies", status_code=303)

@@ -1,0 +1,135 @@
+"""The queue and the conversation pages, with their live (server-sent events) updates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from bot.console import queue, sse, views
+from bot.console.auth import Principal, principal
+from bot.console.templating import fragment, page, point_names
+from bot.db import console_repo
+from bot.db.models import Handoff, Message
+
+router = APIRouter(prefix="/operator")
+Who = Annotated[Principal, Depends(principal)]
+
+
+def _queue_cards(request: Request, who: Principal) -> list[views.Card]:
+    with request.app.state.sessions() as session:
+        handoffs = queue.open_handoffs(session, points=who.points)
+        return views.cards(session, handoffs, point_names(request))
+
+
+@router.get("", response_class=HTMLResponse)
+def queue_page(request: Request, who: Who) -> Response:
+    """Waiting, callback and active conversations of the operator's Social Points."""
+    return page(request, "queue.html", who, cards=_queue_cards(request, who))
+
+
+@router.get("/events")
+async def queue_events(request: Request, who: Who) -> Response:
+    """`queue` events carry the re-rendered list whenever the queue changes."""
+    seen: dict[str, str] = {}
+
+    def changed() -> list[tuple[str, str]]:
+        with request.app.state.sessions() as session:
+            mark = queue.fingerprint(session, points=who.points)
+        if seen.get("mark") == mark:
+            return []
+        first = "mark" not in seen
+        seen["mark"] = mark
+        if first:  # the page already shows this state
+            return []
+        html = fragment(request, "_queue_items.html", cards=_queue_cards(request, who), who=who)
+        return [("queue", html)]
+
+    return sse.stream(request, lambda: run_in_threadpool(changed))
+
+
+def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str, Any]:
+    """Everything the conversation page shows; the view is written to the audit log."""
+    with request.app.state.sessions.begin() as session:
+        found = queue.visible_handoff(session, handoff_id=handoff_id, points=who.points)
+        if found is None:
+            raise HTTPException(404)
+        handoff, conv = found
+        console_repo.audit(
+            session,
+            operator_id=who.operator_id,
+            action="view",
+            conversation_id=conv.id,
+            handoff_id=handoff.id,
+        )
+        messages = list(
+            session.scalars(
+                select(Message).where(Message.conversation_id == conv.id).order_by(Message.id)
+            )
+        )
+        authors = console_repo.reply_authors(session, conversation_id=conv.id)
+        points = request.app.state.settings.config.social_points
+        return {
+            "card": views.cards(session, [handoff], point_names(request))[0],
+            "channel": conv.channel,
+            "lines": views.lines(messages, authors),
+            "notes": console_repo.notes(session, conversation_id=conv.id),
+            "quick_replies": console_repo.quick_replies(session),
+            "transfer_points": points,
+            "transfer_operators": {
+                p.id: console_repo.operators_of_point(session, social_point=p.id) for p in points
+            },
+            "holds": handoff.status == "active"
+            and (handoff.operator_id == who.operator_id or who.is_admin),
+            "last_id": messages[-1].id if messages else 0,
+        }
+
+
+@router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
+def conversation_page(request: Request, who: Who, handoff_id: int) -> Response:
+    return page(request, "conversation.html", who, **_conversation(request, who, handoff_id))
+
+
+@router.get("/handoffs/{handoff_id}/events")
+async def conversation_events(
+    request: Request, who: Who, handoff_id: int, after: int = 0
+) -> Response:
+    """`message` events for new transcript lines, `status` when the handoff changes hands."""
+
+    def visible() -> tuple[int, str, int | None]:
+        with request.app.state.sessions() as session:
+            found = queue.visible_handoff(session, handoff_id=handoff_id, points=who.points)
+            if found is None:
+                raise HTTPException(404)
+            return found[1].id, found[0].status, found[0].operator_id
+
+    conv_id, *first = await run_in_threadpool(visible)
+    state = {"after": after, "status": tuple(first)}
+
+    def poll() -> list[tuple[str, str]]:
+        with request.app.state.sessions() as session:
+            handoff = session.get(Handoff, handoff_id)
+            messages = list(
+                session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conv_id, Message.id > state["after"])
+                    .order_by(Message.id)
+                )
+            )
+            authors = console_repo.reply_authors(session, conversation_id=conv_id)
+        events = [
+            ("message", fragment(request, "_line.html", line=line))
+            for line in views.lines(messages, authors)
+        ]
+        if messages:
+            state["after"] = messages[-1].id
+        now = (handoff.status, handoff.operator_id) if handoff else ("closed", None)
+        if now != state["status"]:
+            state["status"] = now
+            events.append(("status", views.STATUS_LABELS.get(now[0], now[0])))
+        return events
+
+    return sse.stream(request, lambda: run_in_threadpool(poll))

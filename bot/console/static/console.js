@@ -1,0 +1,71 @@
+// Console: live queue and transcript (server-sent events), reply without reloading, quick replies.
+(() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  const queue = document.getElementById("queue");
+  if (queue && window.EventSource) {
+    const live = document.getElementById("live");
+    new EventSource(queue.dataset.events).addEventListener("queue", (ev) => {
+      const focused = document.activeElement?.id;
+      queue.innerHTML = ev.data;
+      if (focused) document.getElementById(focused)?.focus();
+      live.textContent = "Coda aggiornata: " + queue.querySelectorAll(".card").length + " richieste.";
+    });
+  }
+
+  const transcript = document.getElementById("transcript");
+  if (transcript && window.EventSource) {
+    const status = document.getElementById("status-live");
+    transcript.scrollTop = transcript.scrollHeight;
+    const source = new EventSource(transcript.dataset.events);
+    source.addEventListener("message", (ev) => {
+      const box = document.createElement("template");
+      box.innerHTML = ev.data.trim();
+      const line = box.content.firstElementChild;
+      if (line && !document.getElementById(line.id)) transcript.appendChild(line);
+      transcript.scrollTop = transcript.scrollHeight;
+    });
+    source.addEventListener("status", (ev) => {
+      status.hidden = false;
+      status.textContent = "Stato della richiesta: " + ev.data + ". ";
+      const reload = document.createElement("button");
+      reload.type = "button";
+      reload.className = "secondary";
+      reload.textContent = "Aggiorna la pagina";
+      reload.addEventListener("click", () => location.reload());
+      status.appendChild(reload);
+    });
+  }
+
+  const form = document.getElementById("reply-form");
+  if (form) {
+    const text = document.getElementById("reply-text");
+    const said = document.getElementById("reply-status");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (!text.value.trim()) return;
+      said.textContent = "Invio…";
+      try {
+        const resp = await fetch(form.action, {
+          method: "POST", body: new FormData(form),
+          headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" },
+        });
+        if (!resp.ok) throw new Error(String(resp.status));
+        text.value = "";
+        said.textContent = "Inviato.";
+      } catch (err) {
+        said.textContent = "Non inviato: riprova.";
+      }
+      text.focus();
+    });
+    text.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
+    });
+    for (const button of document.querySelectorAll(".quick-reply")) {
+      button.addEventListener("click", () => {
+        text.value = (text.value ? text.value + "\n" : "") + button.dataset.text;
+        text.focus();
+      });
+    }
+  }
+})();

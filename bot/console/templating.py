@@ -1,0 +1,51 @@
+"""Jinja2 templates of the console and the helper that renders a page for an operator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from bot.console.auth import CSRF_FIELD, Principal
+
+CONSOLE_DIR = Path(__file__).parent
+templates = Jinja2Templates(directory=CONSOLE_DIR / "templates")
+ROME = ZoneInfo("Europe/Rome")
+
+
+def _ora(when: datetime) -> str:
+    """Local time for operators; SQLite hands back naive datetimes, stored as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(ROME).strftime("%d/%m %H:%M")
+
+
+templates.env.filters["ora"] = _ora
+
+
+def point_names(request: Request) -> dict[str, str]:
+    return {p.id: p.name for p in request.app.state.settings.config.social_points}
+
+
+def page(
+    request: Request, name: str, who: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Renders a template with what every console page needs (operator, CSRF token...)."""
+    base = {
+        "who": who,
+        "csrf_field": CSRF_FIELD,
+        "csrf": who.csrf if who else "",
+        "point_names": point_names(request),
+    }
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def fragment(request: Request, name: str, **context: Any) -> str:
+    """A partial template as a string (for server-sent events)."""
+    template = templates.get_template(name)
+    return template.render({"request": request, "point_names": point_names(request), **context})

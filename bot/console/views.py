@@ -1,0 +1,148 @@
+"""View models for the console templates: queue cards, transcript lines, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.base import utcnow
+from bot.db.catalog_models import CatalogServiceRow
+from bot.db.console_models import Operator
+from bot.db.models import Handoff, Message
+from flows.copy import group
+
+STATUS_LABELS = {
+    "waiting": "In attesa",
+    "callback": "Da richiamare",
+    "active": "In carico",
+    "closed": "Chiusa",
+    "cancelled": "Annullata",
+}
+REASON_LABELS = {"emergenza": "Emergenza", "non_capito": "Il bot non ha capito"}
+KIND_LABELS = {
+    "photo": "Foto",
+    "voice": "Messaggio vocale",
+    "audio": "Audio",
+    "video": "Video",
+    "sticker": "Sticker",
+    "document": "Documento",
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    """The summary card of a handoff: what the operator reads first."""
+
+    id: int
+    conversation_id: int
+    status: str
+    status_label: str
+    emergency: bool
+    reason: str
+    point: str
+    point_name: str
+    waited_minutes: int
+    holder_id: int | None
+    holder: str | None
+    need: str | None
+    comune: str | None
+    ages: str | None
+    who: str | None
+    services: list[str] = field(default_factory=list)
+    callback_phone: str | None = None
+    emergency_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript message."""
+
+    id: int
+    inbound: bool
+    author: str
+    text: str | None
+    payload: str | None
+    attachments: list[dict[str, str]]
+    at: datetime
+
+
+def _ages(values: Any) -> str | None:
+    if not values:
+        return None
+    return ", ".join(f"{v:g} anni" if isinstance(v, int | float) else str(v) for v in values)
+
+
+def _minutes(since: datetime) -> int:
+    if since.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
+        since = since.replace(tzinfo=utcnow().tzinfo)
+    return max(0, int((utcnow() - since).total_seconds() // 60))
+
+
+def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]) -> list[Card]:
+    """Summary cards, with service and operator names resolved in two queries."""
+    service_ids = {s for h in handoffs for s in (h.summary or {}).get("servizi_suggeriti") or []}
+    services = dict(
+        session.execute(
+            select(CatalogServiceRow.id, CatalogServiceRow.nome).where(
+                CatalogServiceRow.id.in_(service_ids)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    holder_ids = {h.operator_id for h in handoffs if h.operator_id}
+    holders = dict(
+        session.execute(select(Operator.id, Operator.name).where(Operator.id.in_(holder_ids)))
+        .tuples()
+        .all()
+    )
+    labels = group("categories")
+    out = []
+    for h in handoffs:
+        s = h.summary or {}
+        out.append(
+            Card(
+                id=h.id,
+                conversation_id=h.conversation_id,
+                status=h.status,
+                status_label=STATUS_LABELS.get(h.status, h.status),
+                emergency=h.priority >= 1,
+                reason=REASON_LABELS.get(h.reason, h.reason.replace("_", " ")),
+                point=h.social_point,
+                point_name=point_names.get(h.social_point, h.social_point),
+                waited_minutes=_minutes(h.created_at),
+                holder_id=h.operator_id,
+                holder=holders.get(h.operator_id) if h.operator_id else None,
+                need=labels.get(s.get("categoria") or "", s.get("categoria")),
+                comune=s.get("comune"),
+                ages=_ages(s.get("eta")),
+                who=s.get("familiare"),
+                services=[services.get(i, i) for i in s.get("servizi_suggeriti") or []],
+                callback_phone=h.callback_phone,
+                emergency_text=s.get("messaggio_emergenza"),
+            )
+        )
+    return out
+
+
+def lines(messages: list[Message], authors: dict[int, str]) -> list[Line]:
+    """Transcript lines; outbound ones written by an operator carry the operator's name."""
+    return [
+        Line(
+            id=m.id,
+            inbound=m.direction == "in",
+            author="Residente" if m.direction == "in" else authors.get(m.id, "Bot"),
+            text=m.text,
+            payload=m.payload,
+            attachments=[
+                {**a, "label": KIND_LABELS.get(a.get("kind", ""), a.get("kind", ""))}
+                for a in m.attachments or []
+            ],
+            at=m.created_at,
+        )
+        for m in messages
+    ]

@@ -1,0 +1,182 @@
+"""Keyword-only repository functions for the channels' transport bookkeeping."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Executable, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.db.base import utcnow
+from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus
+
+# Twilio's message lifecycle: a callback may arrive late ('sent' after 'delivered'), so a
+# status only replaces one of a lower rank. Failures share a rank: the first one wins.
+STATUS_RANK: dict[str, int] = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "canceled": 4,
+    "delivered": 5,
+    "read": 6,
+}
+
+
+def address_hash(channel: str, address: str) -> str:
+    """A stable pseudonym of a resident's address (also used to correlate log lines)."""
+    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:32]
+
+
+def _insert(session: Session) -> Any:
+    # Both dialects offer INSERT ... ON CONFLICT, which decides races inside the database.
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _rowcount(session: Session, statement: Executable) -> int:
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def _inserted(session: Session, statement: Executable) -> bool:
+    # RETURNING rather than rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING
+    # when SQLAlchemy adds its own RETURNING for the primary key.
+    return session.execute(statement).first() is not None
+
+
+def accept_inbound(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    external_id: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Records an inbound message; False when its id was already accepted (a redelivery).
+
+    The unique (channel, external_id) key makes the insert the arbiter, so two workers that
+    receive the same redelivery at once still process it once. The resident's last inbound
+    time (the WhatsApp service window) is updated only for new messages.
+    """
+    now = now or utcnow()
+    if external_id is not None:
+        insert = _insert(session)(InboundReceipt).values(
+            channel=channel, external_id=external_id[:64], received_at=now
+        )
+        if not _inserted(session, insert.on_conflict_do_nothing().returning(InboundReceipt.id)):
+            return False
+    contact = _insert(session)(ChannelContact).values(
+        channel=channel, address_hash=address_hash(channel, address), last_inbound_at=now
+    )
+    session.execute(
+        contact.on_conflict_do_update(
+            index_elements=["channel", "address_hash"], set_={"last_inbound_at": now}
+        )
+    )
+    return True
+
+
+def last_inbound_at(session: Session, *, channel: str, address: str) -> datetime | None:
+    """When the resident last wrote on this channel, if ever."""
+    stmt = select(ChannelContact.last_inbound_at).where(
+        ChannelContact.channel == channel,
+        ChannelContact.address_hash == address_hash(channel, address),
+    )
+    return session.scalars(stmt).first()
+
+
+def record_status(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    status: str,
+    error_code: int | None = None,
+    recipient_gone: bool = False,
+    address: str | None = None,
+) -> bool:
+    """Stores the delivery status of an outbound message, keeping the most advanced one.
+
+    Args:
+        session: an open transaction.
+        channel: "whatsapp".
+        external_id: the provider's message id (Twilio MessageSid).
+        status: one of STATUS_RANK; unknown statuses are ignored.
+        error_code: the provider's error code, if the message failed.
+        recipient_gone: the error means the resident cannot be reached any more.
+        address: the recipient, when known (at send time; callbacks do not need it).
+
+    Returns:
+        True when the stored status changed, False for an out-of-order or unknown status.
+    """
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        return False
+    now = utcnow()
+    hashed = address_hash(channel, address) if address else None
+    changes = {
+        "status": status,
+        "rank": rank,
+        "error_code": error_code,
+        "recipient_gone": recipient_gone,
+        "updated_at": now,
+    }
+    insert = _insert(session)(OutboundStatus).values(
+        channel=channel, external_id=external_id[:64], address_hash=hashed, **changes
+    )
+    if _inserted(session, insert.on_conflict_do_nothing().returning(OutboundStatus.id)):
+        return True
+    row = (OutboundStatus.channel == channel, OutboundStatus.external_id == external_id[:64])
+    if hashed:  # the status callback overtook our own insert at send time
+        session.execute(
+            update(OutboundStatus)
+            .where(*row, OutboundStatus.address_hash.is_(None))
+            .values(address_hash=hashed)
+        )
+    newer = update(OutboundStatus).where(*row, OutboundStatus.rank < rank).values(**changes)
+    return _rowcount(session, newer) == 1
+
+
+def outbound_status(session: Session, *, channel: str, external_id: str) -> OutboundStatus | None:
+    """The stored status of one outbound message."""
+    stmt = select(OutboundStatus).where(
+        OutboundStatus.channel == channel, OutboundStatus.external_id == external_id
+    )
+    return session.scalars(stmt).first()
+
+
+def recipient_gone(session: Session, *, channel: str, address: str) -> bool:
+    """True when a delivery to this resident failed with a permanent error (for campaigns)."""
+    stmt = select(OutboundStatus.id).where(
+        OutboundStatus.channel == channel,
+        OutboundStatus.address_hash == address_hash(channel, address),
+        OutboundStatus.recipient_gone.is_(True),
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
+def forget_address(session: Session, *, channel: str, address: str) -> None:
+    """Deletes the resident's window and delivery rows (right to erasure)."""
+    hashed = address_hash(channel, address)
+    session.execute(
+        delete(ChannelContact).where(
+            ChannelContact.channel == channel, ChannelContact.address_hash == hashed
+        )
+    )
+    session.execute(
+        delete(OutboundStatus).where(
+            OutboundStatus.channel == channel, OutboundStatus.address_hash == hashed
+        )
+    )
+
+
+def purge_receipts(session: Session, *, older_than: datetime) -> int:
+    """Deletes redelivery receipts older than `older_than` (providers retry for hours, not days)."""
+    stmt = delete(InboundReceipt).where(InboundReceipt.received_at < older_than)
+    return _rowcount(session, stmt)

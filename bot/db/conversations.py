@@ -1,0 +1,101 @@
+"""Keyword-only repository functions for conversations, their state and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.db.base import utcnow
+from bot.db.models import Conversation, ConversationState, Direction, Message
+
+
+def lock_conversation(session: Session, *, channel: str, address: str) -> Conversation:
+    """Gets or creates the conversation and locks it until the transaction ends.
+
+    On PostgreSQL the row lock (SELECT ... FOR UPDATE) serialises messages of the same
+    resident across processes; SQLite serialises all writers anyway.
+    """
+    dialect = session.get_bind().dialect.name
+    values = {
+        "channel": channel,
+        "address": address,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+        "last_message_at": utcnow(),
+    }
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(Conversation).values(**values).on_conflict_do_nothing())
+    stmt = select(Conversation).where(
+        Conversation.channel == channel, Conversation.address == address
+    )
+    return session.scalars(stmt.with_for_update()).one()
+
+
+def load_state(session: Session, *, conversation: Conversation) -> dict[str, Any] | None:
+    """The saved flow state, if any."""
+    row = session.get(ConversationState, conversation.id)
+    return dict(row.data) if row else None
+
+
+def save_state(
+    session: Session, *, conversation: Conversation, name: str, data: dict[str, Any]
+) -> None:
+    """Stores the flow state (one row per conversation)."""
+    row = session.get(ConversationState, conversation.id)
+    if row is None:
+        session.add(ConversationState(conversation_id=conversation.id, name=name, data=data))
+    else:
+        row.name, row.data, row.version = name, data, row.version + 1
+
+
+def add_message(
+    session: Session,
+    *,
+    conversation: Conversation,
+    direction: Direction,
+    text: str | None,
+    payload: str | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    intent: str | None = None,
+    confidence: float | None = None,
+) -> None:
+    """Appends a message to the transcript."""
+    session.add(
+        Message(
+            conversation_id=conversation.id,
+            direction=direction.value,
+            text=text,
+            payload=payload,
+            attachments=attachments or None,
+            intent=intent,
+            confidence=confidence,
+        )
+    )
+    conversation.last_message_at = utcnow()
+
+
+def transcript(session: Session, *, channel: str, address: str) -> list[Message]:
+    """All stored messages of one resident, oldest first."""
+    stmt = (
+        select(Message)
+        .join(Conversation)
+        .where(Conversation.channel == channel, Conversation.address == address)
+        .order_by(Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def recent_messages(
+    session: Session, *, conversation: Conversation, limit: int = 10
+) -> list[Message]:
+    """The last `limit` messages, oldest first (for the operator's summary card)."""
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conversation.id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(session.scalars(stmt))))

@@ -1,0 +1,233 @@
+"""The front desk: one inbound message -> NLU -> flow -> database -> replies.
+
+Channel-agnostic: every adapter (web chat, terminal, Telegram, WhatsApp) calls `handle`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from weakref import WeakValueDictionary
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.campaigns.subscriptions import record_chat_event
+from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
+from bot.db import conversations as repo
+from bot.db import handoffs
+from bot.db.base import utcnow
+from bot.db.models import Conversation, Direction, HandoffStatus
+from bot.observatory import needs
+from bot.privacy.erase import erase_subject
+from bot.privacy.registry import Subject
+from flows.dialogue import step
+from flows.handoff import operator_closed
+from flows.state import DialogueState
+from flows.turn import (
+    CallbackRequested,
+    EraseRequested,
+    Event,
+    FlowContext,
+    HandoffCancelled,
+    HandoffRequested,
+    NeedRecorded,
+    Outcome,
+    Rated,
+    SubscribeRequested,
+    Turn,
+    UnsubscribeRequested,
+    command_payload,
+)
+from nlu.client import NluClient
+
+log = logging.getLogger(__name__)
+
+
+class FrontDesk:
+    """Answers residents' messages, one at a time per conversation.
+
+    Args:
+        sessions: database sessions.
+        nlu: the Rasa client.
+        context: builds the flow's read-only world (catalogue, Social Points, now).
+        consent_wording: version of the campaign opt-in sentence, for the consent ledger.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        nlu: NluClient,
+        context: Callable[[], FlowContext],
+        consent_wording: str = "unversioned",
+    ) -> None:
+        self._sessions = sessions
+        self._consent_wording = consent_wording
+        self._nlu = nlu
+        self._context = context
+        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
+
+    async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
+        """Processes one message and returns the replies to deliver."""
+        lock = self._locks.setdefault((message.channel, message.address), asyncio.Lock())
+        async with lock:  # in-process order; the row lock covers other processes
+            turn = await self._understand(message)
+            context = self._context()
+            outcome = await asyncio.to_thread(self._apply, message, turn, context)
+        log.info(
+            "message handled channel=%s intent=%s status=%s replies=%d",
+            message.channel,
+            turn.intent or turn.payload,
+            turn.parse.status if turn.parse else "button",
+            len(outcome.replies),
+        )
+        return self._addressed(message.channel, message.address, outcome)
+
+    async def operator_closed(self, channel: ChannelName, address: str) -> list[OutboundMessage]:
+        """Called by the console when the operator resolves: the bot resumes with a rating."""
+
+        def apply() -> Outcome:
+            with self._sessions.begin() as session:
+                conv = repo.lock_conversation(session, channel=channel, address=address)
+                handoffs.set_status(session, conversation=conv, status=HandoffStatus.CLOSED)
+                state = DialogueState.load(repo.load_state(session, conversation=conv))
+                outcome = operator_closed(state)
+                self._save(session, conv, Turn(), outcome)
+                return outcome
+
+        return self._addressed(channel, address, await asyncio.to_thread(apply))
+
+    async def _understand(self, message: InboundMessage) -> Turn:
+        # Attachments are stored with the inbound message (see _save); the flow only needs to
+        # know there was one.
+        if message.payload is not None:
+            return Turn(text=message.text, payload=message.payload)
+        if payload := command_payload(message.text):  # STOP & co. never reach the NLU
+            return Turn(text=message.text, payload=payload)
+        parse = await self._nlu.parse(message.text) if message.text else None
+        return Turn(text=message.text, parse=parse, has_media=bool(message.attachments))
+
+    def _apply(self, message: InboundMessage, turn: Turn, context: FlowContext) -> Outcome:
+        """One transaction: lock, load state, step the flow, store what consent allows."""
+        with self._sessions.begin() as session:
+            conv = repo.lock_conversation(session, channel=message.channel, address=message.address)
+            saved = repo.load_state(session, conversation=conv)
+            state = DialogueState.load(saved)
+            outcome = step(state, turn, context)
+            if any(isinstance(e, EraseRequested) for e in outcome.events):
+                erase_subject(session, Subject(message.channel, message.address), via="chat")
+                return outcome
+            self._save(session, conv, turn, outcome, message.attachments)
+            need_id = needs.linked_need(saved)
+            for event in outcome.events:
+                need_id = self._record(session, conv, event, outcome.state, turn, need_id)
+            needs.keep_link(session, conversation_id=conv.id, need_event_id=need_id)
+            return outcome
+
+    @staticmethod
+    def _save(
+        session: Session,
+        conv: Conversation,
+        turn: Turn,
+        outcome: Outcome,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> None:
+        new = outcome.state
+        if new.consent:
+            if turn.text or turn.payload or attachments:
+                parse = turn.parse
+                repo.add_message(
+                    session,
+                    conversation=conv,
+                    direction=Direction.INBOUND,
+                    text=turn.text,
+                    payload=turn.payload,
+                    attachments=[{"kind": a.kind, "ref": a.ref} for a in attachments],
+                    intent=parse.intent if parse else None,
+                    confidence=parse.confidence if parse else None,
+                )
+            for reply in outcome.replies:
+                repo.add_message(
+                    session, conversation=conv, direction=Direction.OUTBOUND, text=reply.text
+                )
+        else:
+            new = new.without_personal_data()
+        repo.save_state(session, conversation=conv, name=new.step.value, data=new.dump())
+
+    def _record(
+        self,
+        session: Session,
+        conv: Conversation,
+        event: Event,
+        state: DialogueState,
+        turn: Turn,
+        need_id: int | None,
+    ) -> int | None:
+        """Applies one flow event; returns the need event a later handoff should count on."""
+        if isinstance(event, NeedRecorded):
+            return needs.record_need(session, event=event, channel=conv.channel, now=utcnow())
+        if isinstance(event, HandoffRequested):
+            needs.mark_handed_off(session, need_event_id=need_id)
+            need_id = None
+            summary = _summary(session, conv, state, turn, event)
+            handoffs.request_handoff(
+                session,
+                conversation=conv,
+                reason=event.reason,
+                social_point=event.social_point,
+                priority=event.priority,
+                summary=summary,
+            )
+            log.info("handoff requested reason=%s priority=%s", event.reason, event.priority)
+        elif isinstance(event, CallbackRequested):
+            handoffs.set_status(
+                session, conversation=conv, status=HandoffStatus.CALLBACK, phone=event.phone
+            )
+        elif isinstance(event, HandoffCancelled):
+            handoffs.set_status(session, conversation=conv, status=HandoffStatus.CANCELLED)
+        elif isinstance(event, Rated):
+            handoffs.rate_last(session, conversation=conv, score=event.score)
+        elif isinstance(event, SubscribeRequested | UnsubscribeRequested):
+            said = turn.text or turn.payload
+            record_chat_event(
+                session,
+                channel=conv.channel,
+                address=conv.address,
+                event=event,
+                said=said,
+                wording_version=self._consent_wording,
+            )
+        return need_id
+
+    @staticmethod
+    def _addressed(channel: ChannelName, address: str, outcome: Outcome) -> list[OutboundMessage]:
+        return [OutboundMessage(channel, address, r) for r in outcome.replies]
+
+
+def _summary(
+    session: Session,
+    conv: Conversation,
+    state: DialogueState,
+    turn: Turn,
+    event: HandoffRequested,
+) -> dict[str, object]:
+    """The card the operator reads first: the need, what was suggested, the last messages."""
+    need = state.need
+    card: dict[str, object] = {
+        "categoria": need.categoria,
+        "comune": need.comune,
+        "eta": need.eta,
+        "familiare": need.familiare,
+        "servizi_suggeriti": state.shown,
+        "consenso": bool(state.consent),
+    }
+    if state.consent:
+        card["ultimi_messaggi"] = [
+            {"da": m.direction, "testo": m.text, "quando": m.created_at.isoformat()}
+            for m in repo.recent_messages(session, conversation=conv)
+        ]
+    elif event.priority and turn.text:
+        # Emergency without consent: the operator must see what was written (vital interest).
+        card["messaggio_emergenza"] = turn.text
+    return card

@@ -1,0 +1,1 @@
+"""Anonymous need events and what the territory asks for."""

@@ -1,0 +1,1 @@
+"""Privacy: registry of personal-data tables, export, erasure, retention, encryption."""

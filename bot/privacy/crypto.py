@@ -1,0 +1,143 @@
+"""Encryption at rest of free texts (message texts, operator notes, handoff summaries).
+
+Fernet (AES-128-CBC + HMAC-SHA256) through MultiFernet: the first key encrypts, every key
+decrypts, so a key can be rotated while old rows are still readable. Keys come from
+`FRONTDESK_DATA_KEY` (comma-separated, newest first); without it the embedded default keeps
+one in `var/data.key`, created on first use.
+
+The column types are SQLAlchemy TypeDecorators: models declare them, the ORM and Core
+queries see plain text, the database sees only tokens. The keyring is process-wide because
+a column type cannot receive settings; `configure` sets it explicitly (app, CLI, tests).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import JSON, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "FRONTDESK_DATA_KEY"
+DEFAULT_KEY_FILE = Path("var/data.key")
+# Fernet tokens are url-safe base64 of a version byte 0x80: they all start with this.
+TOKEN_PREFIX = "gAAAAA"
+
+_keys: list[str] = []
+
+
+class DataKeyError(Exception):
+    """The data key is missing, malformed or cannot decrypt a stored value."""
+
+
+def parse_keys(value: str) -> list[str]:
+    """Splits `FRONTDESK_DATA_KEY` into keys, checking each one.
+
+    Raises:
+        DataKeyError: when a key is not a valid Fernet key.
+    """
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    if not keys:
+        raise DataKeyError(f"{ENV_VAR}: empty")
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise DataKeyError(f"{ENV_VAR}: not a Fernet key (32 url-safe base64 bytes)") from exc
+    return keys
+
+
+def key_file_keys(path: Path = DEFAULT_KEY_FILE) -> list[str]:
+    """The keys of the embedded default's key file, creating it with a new key if absent."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(Fernet.generate_key().decode() + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        log.warning("created a new data encryption key in %s (set %s in production)", path, ENV_VAR)
+    return parse_keys(path.read_text(encoding="utf-8").replace("\n", ","))
+
+
+def configure(value: str | None = None, *, key_file: Path = DEFAULT_KEY_FILE) -> None:
+    """Sets the process keyring from a key list, the environment, or the key file."""
+    global _keys
+    value = value if value is not None else os.environ.get(ENV_VAR)
+    _keys = parse_keys(value) if value else key_file_keys(key_file)
+
+
+def keyring() -> MultiFernet:
+    """The MultiFernet of the configured keys (configured lazily on first use)."""
+    if not _keys:
+        configure()
+    return MultiFernet([Fernet(k) for k in _keys])
+
+
+def encrypt(text: str) -> str:
+    return keyring().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    """Decrypts a token; values written before encryption existed are returned as they are."""
+    if not token.startswith(TOKEN_PREFIX):
+        return token
+    try:
+        return keyring().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise DataKeyError(f"stored value not readable with {ENV_VAR} (missing old key?)") from exc
+
+
+def rotate_token(token: str) -> str:
+    """Re-encrypts a token (or a legacy plaintext) under the first key."""
+    if not token.startswith(TOKEN_PREFIX):
+        return encrypt(token)
+    return keyring().rotate(token.encode("ascii")).decode("ascii")
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A Text column stored as a Fernet token."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else decrypt(value)
+
+    @staticmethod
+    def rotate_raw(raw: Any) -> Any:
+        """The stored value re-encrypted under the first key."""
+        return None if raw is None else rotate_token(raw)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON column whose document is stored as `{"enc": token}`.
+
+    Staying a JSON column keeps the schema (and the migrations) unchanged; rows written
+    before encryption have no "enc" key and are read as they are.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else {"enc": encrypt(json.dumps(value, ensure_ascii=False))}
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, dict) and set(value) == {"enc"}:
+            return json.loads(decrypt(value["enc"]))
+        return value
+
+    @staticmethod
+    def rotate_raw(raw: Any) -> Any:
+        """The stored document re-encrypted under the first key."""
+        if isinstance(raw, dict) and set(raw) == {"enc"}:
+            return {"enc": rotate_token(raw["enc"])}
+        return None if raw is None else {"enc": encrypt(json.dumps(raw, ensure_ascii=False))}

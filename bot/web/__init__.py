@@ -1,0 +1,1 @@
+"""The web server: webhooks, web chat, health and privacy pages."""

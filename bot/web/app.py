@@ -1,0 +1,75 @@
+"""FastAPI app factory: wires settings, database, NLU client, catalogue and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from bot import scheduler
+from bot.console import web as console
+from bot.context import flow_context_factory
+from bot.db.engine import create_db_engine, session_factory
+from bot.frontdesk import FrontDesk
+from bot.privacy import crypto
+from bot.settings import Settings
+from bot.web import routes_chat, routes_chat_updates, routes_health, routes_webhooks
+from bot.web.templating import WEB_DIR
+from nlu.client import NluClient
+
+
+def create_app(
+    settings: Settings, *, nlu: NluClient | None = None, telegram_polling: bool = False
+) -> FastAPI:
+    """Builds the application; resources open and close with its lifespan.
+
+    Args:
+        settings: environment and config.yml, already validated.
+        nlu: an NLU client to use instead of one built from settings (tests).
+        telegram_polling: long-poll Telegram instead of waiting for its webhook.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        key = settings.env.FRONTDESK_DATA_KEY
+        crypto.configure(key.get_secret_value() if key else None)
+        engine = create_db_engine(settings.env.DATABASE_URL)
+        sessions = session_factory(engine)
+        client = nlu or NluClient(
+            settings.rasa_url,
+            token=settings.rasa_token,
+            timeout=settings.config.nlu.timeout_seconds,
+            retries=settings.config.nlu.retries,
+            threshold=settings.config.nlu.confidence_threshold,
+        )
+        app.state.settings = settings
+        app.state.sessions = sessions
+        app.state.nlu = client
+        app.state.flow_context = flow_context_factory(settings, sessions)
+        app.state.desk = FrontDesk(
+            sessions=sessions,
+            nlu=client,
+            context=app.state.flow_context,
+            consent_wording=settings.config.campaigns.wording_version,
+        )
+        console.start(app)
+        try:
+            async with (
+                routes_webhooks.messaging_channels(app, polling=telegram_polling),
+                scheduler.leadership(app.state),
+            ):
+                yield
+        finally:
+            await client.aclose()
+            engine.dispose()
+
+    app = FastAPI(title="Front desk Conciliazione", lifespan=lifespan, docs_url=None)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(routes_health.router)
+    app.include_router(routes_chat.router)
+    app.include_router(routes_webhooks.router)
+    app.include_router(routes_chat_updates.router)
+    console.install(app)
+    return app

@@ -1,0 +1,58 @@
+"""GET /api/chat/updates: what reached a web chat resident outside their own requests.
+
+Operators' words, queue notices and the rating question after an operator closes are pushed
+into an outbox (bot.console.delivery); the page polls here. The session id is the secret
+that identifies the conversation, exactly as for POST /api/chat.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from bot.channels.webchat import SESSION_PATTERN
+from bot.db import console_repo
+from bot.db.models import Conversation
+
+router = APIRouter()
+_SESSION = re.compile(SESSION_PATTERN)
+
+
+@router.get("/api/chat/updates")
+async def chat_updates(
+    request: Request, session: str = Query(max_length=64), after: int | None = Query(None, ge=0)
+) -> JSONResponse:
+    """`{"messages": [{"id", "text", "buttons"}], "last": id}`.
+
+    Without `after` only `last` is returned: a page that just opened starts from now.
+    """
+    if not _SESSION.match(session):
+        return JSONResponse({"error": "servono 'session' (8-64 caratteri)"}, 422)
+
+    def read() -> dict[str, object]:
+        with request.app.state.sessions() as db:
+            conv_id = db.scalar(
+                select(Conversation.id).where(
+                    Conversation.channel == "webchat", Conversation.address == session
+                )
+            )
+            if conv_id is None:
+                return {"messages": [], "last": after or 0}
+            if after is None:
+                return {
+                    "messages": [],
+                    "last": console_repo.last_webchat_update(db, conversation_id=conv_id),
+                }
+            rows = console_repo.webchat_updates(db, conversation_id=conv_id, after=after)
+            return {
+                "messages": [
+                    {"id": r.id, "text": r.text, "buttons": r.buttons or []} for r in rows
+                ],
+                "last": rows[-1].id if rows else after,
+            }
+
+    return JSONResponse(await run_in_threadpool(read), headers={"Cache-Control": "no-store"})

@@ -1,0 +1,62 @@
+// Web chat client: keeps a random session id in this browser and talks to /api/chat.
+(() => {
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const newSession = () => {
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem("frontdesk-session", id);
+    return id;
+  };
+  let session = localStorage.getItem("frontdesk-session") || newSession();
+
+  const add = (who, text, buttons = []) => {
+    const li = document.createElement("li");
+    li.className = who;
+    li.textContent = text;
+    if (buttons.length) {
+      const box = document.createElement("div");
+      box.className = "buttons";
+      for (const b of buttons) {
+        const btn = document.createElement("button");
+        btn.type = "button";
+        btn.textContent = b.title;
+        btn.addEventListener("click", () => send({ payload: b.payload }, b.title));
+        box.appendChild(btn);
+      }
+      li.appendChild(box);
+    }
+    log.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  };
+
+  async function send(body, shown) {
+    add("me", shown);
+    try {
+      const resp = await fetch("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session, ...body }),
+      });
+      const data = await resp.json();
+      if (!resp.ok) throw new Error(data.error || resp.statusText);
+      for (const m of data.messages) add("bot", m.text, m.buttons);
+    } catch (err) {
+      add("bot", "Non riesco a collegarmi. Riprova tra poco: il tuo messaggio non è andato perso.");
+    }
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send({ text }, text);
+  });
+  document.getElementById("restart").addEventListener("click", () => {
+    session = newSession();
+    log.innerHTML = "";
+    input.focus();
+  });
+  input.focus();
+})();

@@ -1,0 +1,62 @@
+"""Shared fixtures: settings from the repository's config.yml, databases on every backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.engine import create_db_engine, session_factory
+from bot.db.migrate import upgrade
+from bot.settings import Env, Settings, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def backends() -> list[str]:
+    """SQLite always; PostgreSQL too when TEST_POSTGRES_URL is set (CI sets it)."""
+    names = ["sqlite"]
+    if os.environ.get("TEST_POSTGRES_URL"):
+        names.append("postgresql")
+    return names
+
+
+@pytest.fixture(params=backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL; on PostgreSQL a fresh schema for each test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    # A schema of our own per test process: parallel runs (or another checkout's) on the
+    # same server never see each other's tables.
+    schema = f"t_{os.getpid()}"
+    base = os.environ["TEST_POSTGRES_URL"]
+    engine = create_db_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """A migrated database."""
+    upgrade(db_url)
+    engine = create_db_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """The repository's config.yml with the test database."""
+    env = Env(DATABASE_URL=db_url, FRONTDESK_CONFIG=ROOT / "config.yml")
+    return Settings(env=env, config=load_config(ROOT / "config.yml"))

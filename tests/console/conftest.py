@@ -1,0 +1,126 @@
+"""The real app (see tests/web/conftest.py), operator accounts and queued conversations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.console import auth
+from bot.console.accounts import create_operator
+from bot.db import conversations as repo
+from bot.db import handoffs
+from bot.db.models import Direction, Handoff
+from bot.settings import Settings
+from flows.state import DialogueState, Step
+from tests.web.conftest import FakeRasa, client, fake_rasa  # noqa: F401  (fixtures)
+
+PASSWORD = "una-password-lunga-1"
+# A Wednesday morning: every Social Point of config.yml but Castiglione is open.
+OPEN_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters: the tests are about the console, not about argon2's cost."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", cheap)
+
+
+@pytest.fixture
+def operators(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]:
+    """anna (Tradate), bruno (Vedano Olona), carla (admin, no Social Point)."""
+    people = {
+        "anna": ("Anna Rossi", "operator", ["tradate"]),
+        "bruno": ("Bruno Bianchi", "operator", ["vedano-olona"]),
+        "carla": ("Carla Verdi", "admin", []),
+    }
+    return {
+        key: create_operator(
+            sessions,
+            settings,
+            email=f"{key}@example.org",
+            name=name,
+            password=PASSWORD,
+            role=role,
+            social_points=points,
+        )
+        for key, (name, role, points) in people.items()
+    }
+
+
+def login(web: TestClient, who: str, password: str = PASSWORD) -> str:
+    """Logs in through the form; returns the session's CSRF token."""
+    form = web.get("/operator/login")
+    token = _CSRF.search(form.text)
+    assert token, form.text
+    resp = web.post(
+        "/operator/login",
+        data={"email": f"{who}@example.org", "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
+    return csrf_of(web)
+
+
+def csrf_of(web: TestClient) -> str:
+    page = web.get("/operator")
+    found = _META.search(page.text)
+    assert found and found.group(1), page.text
+    return found.group(1)
+
+
+def queue_resident(
+    sessions: sessionmaker[Session],
+    *,
+    address: str,
+    point: str = "tradate",
+    priority: bool = False,
+    channel: str = "webchat",
+    consent: bool = True,
+) -> int:
+    """A resident waiting for an operator (flow step HUMAN), as FrontDesk leaves them."""
+    with sessions.begin() as s:
+        conv = repo.lock_conversation(s, channel=channel, address=address)
+        state = DialogueState(step=Step.HUMAN, consent=consent)
+        repo.save_state(s, conversation=conv, name=state.step.value, data=state.dump())
+        repo.add_message(
+            s, conversation=conv, direction=Direction.INBOUND, text="vorrei parlare con qualcuno"
+        )
+        handoff = handoffs.request_handoff(
+            s,
+            conversation=conv,
+            reason="richiesta",
+            social_point=point,
+            priority=priority,
+            summary={"categoria": "prima_infanzia", "comune": "Tradate", "eta": [2]},
+        )
+        return handoff.id
+
+
+def handoff(sessions: sessionmaker[Session], handoff_id: int) -> Handoff:
+    with sessions() as s:
+        found = s.get(Handoff, handoff_id)
+        assert found is not None
+        return found
+
+
+def updates(web: TestClient, session: str, after: int = 0) -> list[dict]:
+    resp = web.get("/api/chat/updates", params={"session": session, "after": after})
+    assert resp.status_code == 200, resp.text
+    return resp.json()["messages"]
+
+
+def at_fixed_time(web: TestClient, now: datetime = OPEN_NOW) -> None:
+    """Makes the app's clock (flow context) say `now`, for opening-hours decisions."""
+    state = web.app.state  # type: ignore[attr-defined]
+    real = state.flow_context
+    state.flow_context = lambda: replace(real(), now=now)
