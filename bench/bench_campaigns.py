@@ -121,7 +121,8 @@ def main() -> None:
     sends = fake_tg.named("sendMessage")
     to = [c.params["To"] for c in fake_wa.calls]
     duplicates = (len(sends) - len(fake_tg.sent_per_chat)) + (len(to) - len(set(to)))
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: KiB
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kib = children.ru_maxrss  # Linux: KiB
     print(
         json.dumps(
             {
@@ -132,6 +133,7 @@ def main() -> None:
                 "duplicates": duplicates,
                 "report": {k: report[k] for k in ("sent", "failed", "uncertain", "pending")},
                 "sender_peak_rss_mib": round(peak_kib / 1024, 1),
+                "sender_cpu_seconds": round(children.ru_utime + children.ru_stime, 1),
             }
         )
     )

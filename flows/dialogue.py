@@ -10,7 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flows import render
+from flows.answers import (
+    on_contributi,
+    on_erase_answer,
+    on_erase_request,
+    on_goodbye,
+    on_greeting,
+    on_hours,
+    on_info,
+    on_location_far,
+    on_media,
+    on_out_of_scope,
+    on_thanks,
+    on_unsubscribe,
+)
 from flows.copy import say
 from flows.handoff import (
     hand_off,
@@ -37,13 +50,11 @@ from flows.state import DialogueState, Need, Step
 from flows.subscriptions import is_subscription_answer, on_subscribe, on_subscription_answer
 from flows.turn import (
     NEED_PREFIX,
-    EraseRequested,
     FlowContext,
     HandoffCancelled,
     HandoffRequested,
     Outcome,
     Turn,
-    UnsubscribeRequested,
 )
 from nlu.safety import emergency_kind
 
@@ -112,37 +123,6 @@ def on_operator(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
     offered = state.step in {Step.OFFER_OPERATOR, Step.SUGGESTED}
     reason = state.offer_reason if offered and state.offer_reason else "richiesta"
     return hand_off(state, ctx, reason=reason)
-
-
-def on_erase_request(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return ask(state, Step.CONFIRM_ERASE, say("erase_confirm"), YES_NO)
-
-
-def on_erase_answer(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
-    if turn.intent == "affermazione":
-        return Outcome(DialogueState(), (Reply(say("erase_done")),), (EraseRequested(),))
-    return advance(
-        state.model_copy(update={"step": Step.ASK_CATEGORY}),
-        ctx,
-        prefix=(Reply(say("erase_cancelled")),),
-    )
-
-
-def on_unsubscribe(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return Outcome(state, (Reply(say("unsubscribed")),), (UnsubscribeRequested(),))
-
-
-def on_media(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return Outcome(state, (Reply(say("media_not_supported"), tuple(state.buttons)),))
-
-
-def on_hours(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
-    return Outcome(state.model_copy(update={"misses": 0}), (render.social_points_reply(ctx),))
-
-
-def on_info(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
-    text = say("info_assistente", territory=ctx.territory)
-    return ask(state, state.step, text, category_buttons())
 
 
 def on_restart(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
@@ -215,32 +195,10 @@ def on_other_need(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
     return ask(state, Step.ASK_CATEGORY, say("ask_category"), category_buttons())
 
 
-def on_goodbye(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    new = state.model_copy(update={"step": Step.ASK_CATEGORY, "misses": 0, "buttons": []})
-    return Outcome(new, (Reply(say("goodbye")),))
-
-
-def on_thanks(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return Outcome(state, (Reply(say("you_are_welcome"), tuple(state.buttons)),))
-
-
-def on_greeting(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return ask(state, Step.ASK_CATEGORY, say("greeting"), category_buttons())
-
-
-def on_contributi(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return ask(state, Step.ASK_CATEGORY, say("contributi"), category_buttons())
-
-
 def on_decline_operator(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
     buttons = followup_buttons(state)
     new = state.model_copy(update={"step": Step.SUGGESTED, "buttons": list(buttons)})
     return Outcome(new, (Reply(say("followup_question"), buttons),))
-
-
-def on_out_of_scope(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    new = state.model_copy(update={"misses": state.misses + 1})
-    return Outcome(new, (Reply(say("out_of_scope"), category_buttons()),))
 
 
 def on_not_understood(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
@@ -302,6 +260,7 @@ RULES: tuple[Rule, ...] = (
     Rule(intent_is("orari_sedi"), on_hours),
     Rule(intent_is("info_assistente"), on_info),
     Rule(lambda _s, t: t.has_media and not t.text, on_media),
+    Rule(payload_is("location:far"), on_location_far, CONSENTED),
     Rule(is_subscription_answer, on_subscription_answer, CONSENTED),
     Rule(always, on_first_message, only(Step.START)),
     Rule(YES_OR_NO, on_consent, only(Step.CONSENT)),

@@ -32,6 +32,6 @@ def numbered_text(reply: Reply) -> str:
 def payload_for_number(answer: str, buttons: tuple[Button, ...]) -> str | None:
     """Maps a typed "2" (or " 2. ") back to the payload of the second button."""
     digits = answer.strip().rstrip(".)")
-    if digits.isdigit() and 1 <= int(digits) <= len(buttons):
+    if digits.isdecimal() and 1 <= int(digits) <= len(buttons):  # not "³": int() refuses it
         return buttons[int(digits) - 1].payload
     return None

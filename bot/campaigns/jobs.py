@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.sender import SendRefused, send_campaign
+from bot.campaigns.transport import usable
 from bot.campaigns.windows import closed_reason
 from bot.channels.base import Channel
 from bot.db.base import utcnow
@@ -47,7 +48,7 @@ async def campaigns_tick() -> None:
     state = runtime()
     await send_due(
         sessions=state.sessions,
-        channels=getattr(state, "channels", {}),
+        channels=usable(state.settings, getattr(state, "channels", {})),
         config=state.settings.config.campaigns,
     )
 

@@ -150,9 +150,21 @@ def claim(
     With `channel`, only that channel's recipients (each channel has its own workers, so
     that a slow channel never holds the other back).
     """
+    opted_in = exists(
+        select(Subscription.id).where(Subscription.subscriber_id == CampaignRecipient.subscriber_id)
+    )
     while True:
+        # One query for the row and everything needed to decide whether to send it.
         pick = (
-            select(CampaignRecipient.id, CampaignRecipient.subscriber_id)
+            select(
+                CampaignRecipient.id,
+                Subscriber.channel,
+                Subscriber.address,
+                Subscriber.active,
+                Subscriber.inactive_reason,
+                opted_in.label("opted_in"),
+            )
+            .join(Subscriber, Subscriber.id == CampaignRecipient.subscriber_id)
             .where(
                 CampaignRecipient.campaign_id == campaign_id,
                 CampaignRecipient.status == RecipientStatus.PENDING,
@@ -163,19 +175,17 @@ def claim(
         if channel is not None:
             pick = pick.where(CampaignRecipient.channel == channel)
         if session.get_bind().dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+            pick = pick.with_for_update(skip_locked=True, of=CampaignRecipient)
         row = session.execute(pick).first()
         if row is None:
             return None
         taken = update(CampaignRecipient).where(
             CampaignRecipient.id == row.id, CampaignRecipient.status == RecipientStatus.PENDING
         )
-        sub = session.get(Subscriber, row.subscriber_id)
-        skip = _skip_reason(session, sub)
+        skip = _skip_reason(session, row)
         if skip is not None:
             _rowcount(session, taken.values(status=RecipientStatus.SKIPPED, reason=skip))
             continue
-        assert sub is not None
         values = {
             "status": RecipientStatus.INFLIGHT,
             "claimed_by": worker[:80],
@@ -183,18 +193,21 @@ def claim(
             "attempts": CampaignRecipient.attempts + 1,
         }
         if _rowcount(session, taken.values(**values)) == 1:
-            return Claimed(row.id, sub.channel, sub.address)
+            return Claimed(row.id, row.channel, row.address)
 
 
-def _skip_reason(session: Session, sub: Subscriber | None) -> str | None:
-    if sub is None:
-        return "erased"
-    if not sub.active:
-        return sub.inactive_reason or "inactive"
-    if not subscriptions.is_reachable(session, subscriber_id=sub.id):
+def _skip_reason(session: Session, row: Any) -> str | None:
+    if not row.active:
+        return str(row.inactive_reason or "inactive")
+    if not row.opted_in:
         return "opted_out"
-    if channel_repo.recipient_gone(session, channel=sub.channel, address=sub.address):
-        sub.active, sub.inactive_reason = False, "provider_refused"
+    # Only WhatsApp reports failures after the fact (status callbacks with 21610, 63016...).
+    if row.channel == "whatsapp" and channel_repo.recipient_gone(
+        session, channel=row.channel, address=row.address
+    ):
+        subscriptions.deactivate(
+            session, channel=row.channel, address=row.address, reason="provider_refused"
+        )
         return "provider_refused"
     return None
 

@@ -121,15 +121,6 @@ def deactivate(session: Session, *, channel: str, address: str, reason: str) -> 
         sub.active, sub.inactive_reason = False, reason[:32]
 
 
-def is_reachable(session: Session, *, subscriber_id: int) -> bool:
-    """True while the subscriber is active and opted in to at least one topic."""
-    sub = session.get(Subscriber, subscriber_id)
-    if sub is None or not sub.active:
-        return False
-    stmt = select(Subscription.id).where(Subscription.subscriber_id == subscriber_id).limit(1)
-    return session.scalars(stmt).first() is not None
-
-
 def _ledger(
     session: Session, sub: Subscriber, action: str, topic: str | None, consent: Consent
 ) -> None:

@@ -8,7 +8,7 @@ webhooks, not broadcasts to residents who opted in earlier).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,12 +25,8 @@ def _whatsapp(settings: Settings, sessions: sessionmaker[Session]) -> WhatsApp |
     env = settings.env
     base = (env.PUBLIC_BASE_URL or "").rstrip("/")
     # Twilio reports deliveries to PUBLIC_BASE_URL: without it the channel is off, as for
-    # the webhooks (see bot.web.routes_webhooks). Without an approved template, residents
-    # outside the 24-hour window could not be reached (and would wrongly look gone).
+    # the webhooks (see bot.web.routes_webhooks).
     if not (env.TWILIO_ACCOUNT_SID and env.TWILIO_AUTH_TOKEN and env.TWILIO_WHATSAPP_FROM and base):
-        return None
-    if settings.config.whatsapp.template_content_sid is None:
-        log.warning("whatsapp campaigns need whatsapp.template_content_sid in config.yml")
         return None
     token = env.TWILIO_AUTH_TOKEN.get_secret_value()
     return WhatsApp(
@@ -41,6 +37,16 @@ def _whatsapp(settings: Settings, sessions: sessionmaker[Session]) -> WhatsApp |
         status_callback=f"{base}/webhooks/whatsapp/status",
         config=settings.config.whatsapp,
     )
+
+
+def usable(settings: Settings, channels: Mapping[str, Channel]) -> dict[str, Channel]:
+    """The channels campaigns may use. WhatsApp needs an approved template: residents
+    outside the 24-hour window could not be reached without one (and would look gone)."""
+    found = {name: c for name, c in channels.items() if name in ("telegram", "whatsapp")}
+    if "whatsapp" in found and settings.config.whatsapp.template_content_sid is None:
+        log.warning("whatsapp campaigns need whatsapp.template_content_sid in config.yml")
+        del found["whatsapp"]
+    return found
 
 
 @asynccontextmanager
@@ -63,7 +69,7 @@ async def campaign_channels(
     if (whatsapp := _whatsapp(settings, sessions)) is not None:
         channels["whatsapp"] = whatsapp
     try:
-        yield channels
+        yield usable(settings, channels)
     finally:
         if telegram is not None:
             await telegram.stop()

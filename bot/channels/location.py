@@ -68,6 +68,6 @@ def nearest_comune(
 
 
 def location_payload(latitude: float, longitude: float) -> str | None:
-    """The button payload the flow understands (`comune:<Name>`), or None when far away."""
+    """The payload the flow understands: `comune:<Name>`, or `location:far` outside the area."""
     comune = nearest_comune(latitude, longitude)
-    return f"comune:{comune}" if comune else None
+    return f"comune:{comune}" if comune else "location:far"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,6 +102,10 @@ def send(
     )
 
     async def run() -> None:
+        # Database and Twilio calls run in threads: enough of them for every worker of
+        # both channels (the default pool is sized by CPU count, far below that).
+        workers = 2 * settings.config.campaigns.concurrency + 4
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(workers))
         async with campaign_channels(settings, sessions) as channels:
             with progress:
                 done = summary["recipients"] - summary["pending"]

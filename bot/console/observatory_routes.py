@@ -86,6 +86,7 @@ def page_data(session: Session, filters: Filters, k: int) -> dict[str, Any]:
 
 @router.get("/observatory", response_class=HTMLResponse)
 def observatory(request: Request, who: Admin) -> Response:
+    """The observatory page, with the filters of the query string."""
     filters = _filters(request)
     k = request.app.state.settings.config.observatory.min_count
     with request.app.state.sessions() as session:
@@ -106,6 +107,7 @@ def observatory(request: Request, who: Admin) -> Response:
 
 @router.get("/observatory.csv")
 def observatory_csv(request: Request, who: Admin) -> Response:
+    """The filtered categoria x comune x month table as CSV ("<k" for suppressed counts)."""
     k = request.app.state.settings.config.observatory.min_count
     with request.app.state.sessions() as session:
         rows = needs_rows(session, _filters(request), min_count=k)
@@ -120,6 +122,7 @@ def observatory_csv(request: Request, who: Admin) -> Response:
 
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy_page(request: Request, who: Admin) -> Response:
+    """The form for residents' access and erasure requests made outside the chat."""
     return page(request, "observatory_privacy.html", who, channels=CHANNELS, done=None)
 
 
@@ -134,6 +137,7 @@ def privacy_export(
     channel: Annotated[str, Form()],
     address: Annotated[str, Form(max_length=128)],
 ) -> Response:
+    """Downloads everything held about the resident as JSON (audited)."""
     subject = _subject(channel, address)
     if subject is None:
         return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
@@ -154,6 +158,7 @@ def privacy_erase(
     address: Annotated[str, Form(max_length=128)],
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
+    """Erases the resident's personal data, once the admin typed CANCELLA (audited)."""
     subject = _subject(channel, address)
     if subject is None or confirm != "CANCELLA":
         return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)

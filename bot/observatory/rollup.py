@@ -47,6 +47,7 @@ def bump(
 
 
 def key_of(event: NeedEvent) -> dict[str, Any]:
+    """The rollup key of one event."""
     return {k: getattr(event, k) for k in KEY}
 
 

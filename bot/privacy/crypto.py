@@ -64,10 +64,21 @@ def key_file_keys(path: Path = DEFAULT_KEY_FILE) -> list[str]:
     return parse_keys(path.read_text(encoding="utf-8").replace("\n", ","))
 
 
+def _from_environment() -> str | None:
+    """FRONTDESK_DATA_KEY as the settings read it (process environment or .env file)."""
+    from bot.settings import Env  # here: settings must not be needed to import the models
+
+    try:
+        key = Env().FRONTDESK_DATA_KEY
+    except ValueError:  # another variable is invalid: that command will report it
+        return os.environ.get(ENV_VAR)
+    return key.get_secret_value() if key else None
+
+
 def configure(value: str | None = None, *, key_file: Path = DEFAULT_KEY_FILE) -> None:
     """Sets the process keyring from a key list, the environment, or the key file."""
     global _keys
-    value = value if value is not None else os.environ.get(ENV_VAR)
+    value = value if value is not None else _from_environment()
     _keys = parse_keys(value) if value else key_file_keys(key_file)
 
 
@@ -79,6 +90,7 @@ def keyring() -> MultiFernet:
 
 
 def encrypt(text: str) -> str:
+    """A Fernet token of the text, under the first key."""
     return keyring().encrypt(text.encode("utf-8")).decode("ascii")
 
 

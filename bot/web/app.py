@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot import scheduler
+from bot.console import campaign_routes
 from bot.console import web as console
 from bot.context import flow_context_factory
 from bot.db.engine import create_db_engine, session_factory
@@ -72,4 +73,5 @@ def create_app(
     app.include_router(routes_webhooks.router)
     app.include_router(routes_chat_updates.router)
     console.install(app)
+    app.include_router(campaign_routes.router)
     return app

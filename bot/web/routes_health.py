@@ -31,6 +31,9 @@ async def healthz(request: Request) -> JSONResponse:
     body = {
         "database": "ok" if db_ok else "error",
         "nlu": "ok" if nlu_ok else "unavailable",
-        "channels": {name: "enabled" for name in state.settings.config.channels.enabled},
+        "channels": {
+            name: "ok" if name == "webchat" or name in state.channels else "not_configured"
+            for name in state.settings.config.channels.enabled
+        },
     }
     return JSONResponse(body, status_code=200 if db_ok else 503)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
+from tests.campaigns.conftest import add_subscribers
 from tests.channels.conftest import post_twilio, post_update
 from tests.channels.fakes import FakeTelegram, FakeTwilio
 from tests.channels.payloads import CHAT_ID, SENDER, tg_callback, tg_text, wa_form
@@ -77,3 +78,14 @@ def test_stop_without_subscription_writes_no_ledger_entry(
 ) -> None:
     post_update(client, tg_text("/stop"))
     assert ledger(sessions) == []
+
+
+def test_the_campaign_button_unsubscribes_a_resident_who_never_chatted(
+    client: TestClient, fake_telegram: FakeTelegram, sessions: sessionmaker[Session]
+) -> None:
+    add_subscribers(sessions, [("telegram", str(CHAT_ID))])  # imported from a paper form
+    post_update(client, tg_callback("menu:stop"))
+    assert topics_of(sessions, "telegram", str(CHAT_ID)) == []
+    [reply] = fake_telegram.named("sendMessage")
+    assert "non ti manderò più" in reply.params["text"]
+    assert ledger(sessions)[-1].evidence == "menu:stop"

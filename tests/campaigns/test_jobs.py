@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns import jobs, outbox
-from bot.campaigns.transport import campaign_channels
+from bot.campaigns.transport import campaign_channels, usable
 from bot.settings import Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
 from tests.channels.fakes import FakeTelegram
@@ -62,3 +62,9 @@ def test_the_job_is_stored_in_the_database(db_url: str, sessions: sessionmaker[S
         jobs.register(scheduler, None)
         assert [j.id for j in scheduler.get_jobs()] == ["campaigns.tick"]
         scheduler.shutdown(wait=False)
+
+
+def test_whatsapp_without_a_template_is_not_used_for_campaigns(settings: Settings) -> None:
+    channels = {"telegram": object(), "whatsapp": object(), "webchat": object()}
+    assert settings.config.whatsapp.template_content_sid is None
+    assert list(usable(settings, channels)) == ["telegram"]  # type: ignore[arg-type]

@@ -204,3 +204,25 @@ def test_quiet_hours_and_holidays_refuse_unless_forced(
     assert fake_telegram.sent_per_chat == {}
     send(channel_settings, sessions, campaign_id, now=lambda: frozen, force=True)
     assert dict(fake_telegram.sent_per_chat) == {"6001": 1}
+
+
+def test_a_late_permanent_failure_skips_and_deactivates(
+    channel_settings: Settings, sessions: sessionmaker[Session], fake_twilio: FakeTwilio
+) -> None:
+    add_subscribers(sessions, [("whatsapp", WA)])
+    campaign_id = create(sessions)
+    with sessions.begin() as s:  # a status callback of an earlier message: 63016, gone
+        channel_repo.record_status(
+            s,
+            channel="whatsapp",
+            external_id="SM" + "1" * 32,
+            status="failed",
+            error_code=63016,
+            recipient_gone=True,
+            address=WA,
+        )
+    send(channel_settings, sessions, campaign_id)
+    assert fake_twilio.calls == []
+    assert summary(sessions, campaign_id)["skipped_reasons"] == {"provider_refused": 1}
+    with sessions() as s:
+        assert s.scalars(select(Subscriber.inactive_reason)).one() == "provider_refused"

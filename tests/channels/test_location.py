@@ -45,4 +45,4 @@ def test_points(point: tuple[float, float], expected: str | None) -> None:
 
 def test_payload_is_what_the_flow_understands() -> None:
     assert location_payload(45.7366, 8.9003) == "comune:Venegono Inferiore"
-    assert location_payload(45.4642, 9.19) is None
+    assert location_payload(45.4642, 9.19) == "location:far"

@@ -65,7 +65,7 @@ def test_parse_text_callback_location_and_media() -> None:
     near = parse(tg_location(45.7095, 8.9070))
     assert near is not None and near.message.payload == "comune:Tradate"
     far = parse(tg_location(41.9028, 12.4964))  # Roma
-    assert far is not None and (far.message.payload, far.message.text) == (None, None)
+    assert far is not None and (far.message.payload, far.message.text) == ("location:far", None)
 
     voice = parse(tg_voice())
     assert voice is not None and voice.message.attachments == (

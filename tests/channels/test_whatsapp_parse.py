@@ -50,7 +50,7 @@ def test_media_kinds(content_type: str, kind: str) -> None:
 def test_location_near_and_far() -> None:
     assert parse(wa_location(45.7243, 8.8612)).payload == "comune:Castelseprio"
     far = parse(wa_location(45.0703, 7.6869))  # Torino
-    assert far is not None and (far.payload, far.text) == (None, None)
+    assert far is not None and (far.payload, far.text) == ("location:far", None)
 
 
 @pytest.mark.parametrize(

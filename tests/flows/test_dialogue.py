@@ -262,3 +262,11 @@ def test_state_survives_a_restart_round_trip() -> None:
 
     assert DialogueState.load(convo.state.dump()) == convo.state
     assert DialogueState.load({"step": "no-such-step"}) == DialogueState()
+
+
+def test_location_outside_the_territory_asks_the_comune() -> None:
+    convo = Convo().consented()
+    convo.send("cerco un nido", "bisogno_prima_infanzia")
+    out = convo.tap("location:far")
+    assert convo.state.step is Step.ASK_COMUNE and convo.state.misses == 0
+    assert "comune:Tradate" in payloads(out)
