@@ -158,9 +158,11 @@ def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outc
 def on_consent(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
     yes = turn.intent == "affermazione"
     new = state.model_copy(update={"consent": yes})
-    first = Reply(say("consent_given" if yes else "consent_refused"))
     if new.need.categoria is None:
+        first = Reply(say("consent_given" if yes else "consent_refused"))
         return ask(new, Step.ASK_CATEGORY, say("ask_category"), category_buttons(), (first,))
+    # The need is already known: go on with it instead of asking "di cosa hai bisogno?".
+    first = Reply(say("consent_thanks" if yes else "consent_refused"))
     return advance(new, ctx, prefix=(first,))
 
 
