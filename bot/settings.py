@@ -13,6 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nlu.client import NluClient
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -107,8 +109,8 @@ class RetentionDays(_Strict):
     conversation_state: int = Field(365, ge=1)  # conversations and what the interview learnt
     handoffs: int = Field(365, ge=1)  # handoff summaries, transcripts and operator notes
     campaign_outbox: int = Field(90, ge=1)
-    logs: int = Field(30, ge=1)  # delivery receipts, de-duplication ids
-    subscribers: int = Field(365, ge=1)  # inactive campaign subscribers, after the last change
+    logs: int = Field(30, ge=1)  # delivery receipts, de-duplication ids, log files
+    subscribers: int = Field(365, ge=1)  # inactive or opted-out subscribers, after the last change
     consent_ledger: int = Field(3650, ge=1)  # proof of consent: the 10-year limitation period
 
 
@@ -116,6 +118,8 @@ class PrivacyConfig(_Strict):
     notice_url: str = "/privacy"
     titolare: Titolare = Titolare()
     retention_days: RetentionDays = RetentionDays()
+    # Folder of the log files (*.log, *.log.N) the purge empties after retention_days.logs.
+    log_dir: Path = Path("var")
 
 
 class ObservatoryConfig(_Strict):
@@ -198,6 +202,17 @@ class Settings(BaseModel):
     @property
     def rasa_token(self) -> str | None:
         return self.env.RASA_TOKEN.get_secret_value() if self.env.RASA_TOKEN else None
+
+    def nlu_client(self, url: str | None = None, token: str | None = None) -> NluClient:
+        """The Rasa client with config.yml's timeout, retries and threshold."""
+        nlu = self.config.nlu
+        return NluClient(
+            url or self.rasa_url,
+            token=token if url else self.rasa_token,
+            timeout=nlu.timeout_seconds,
+            retries=nlu.retries,
+            threshold=nlu.confidence_threshold,
+        )
 
 
 def _first_error(exc: ValidationError, prefix: str) -> str:

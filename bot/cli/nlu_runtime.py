@@ -26,14 +26,7 @@ class NluEndpoint:
     token: str | None
 
     def client(self, settings: Settings) -> NluClient:
-        nlu = settings.config.nlu
-        return NluClient(
-            self.url,
-            token=self.token,
-            timeout=nlu.timeout_seconds,
-            retries=nlu.retries,
-            threshold=nlu.confidence_threshold,
-        )
+        return settings.nlu_client(self.url, self.token)
 
 
 def _free_port(preferred: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from bot.settings import Settings
 from bot.web import routes_chat, routes_chat_updates, routes_health, routes_webhooks
 from bot.web.templating import WEB_DIR
 from nlu.client import NluClient
+from nlu.comuni import canonical_comune
 
 
 def create_app(
@@ -38,13 +40,9 @@ def create_app(
         crypto.configure(key.get_secret_value() if key else None)
         engine = create_db_engine(settings.env.DATABASE_URL)
         sessions = session_factory(engine)
-        client = nlu or NluClient(
-            settings.rasa_url,
-            token=settings.rasa_token,
-            timeout=settings.config.nlu.timeout_seconds,
-            retries=settings.config.nlu.retries,
-            threshold=settings.config.nlu.confidence_threshold,
-        )
+        client = nlu or settings.nlu_client()
+        # The ISTAT municipality index takes ~0.5 s to build: not on a resident's first message.
+        await asyncio.to_thread(canonical_comune, "Tradate")
         app.state.settings = settings
         app.state.sessions = sessions
         app.state.nlu = client
