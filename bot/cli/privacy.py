@@ -67,14 +67,21 @@ def erase(channel: str, address: str) -> None:
 def purge_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted"),
 ) -> None:
-    """Deletes data older than privacy.retention_days of config.yml; prints counts per table."""
+    """Deletes data older than privacy.retention_days of config.yml; prints counts per table
+    and per log file of privacy.log_dir ("files:var/rasa.log")."""
     settings = settings_or_exit()
     configure_keys(settings)
     sessions = open_sessions(settings.env.DATABASE_URL)
     days = settings.config.privacy.retention_days.model_dump()
     try:
         with sessions.begin() as session:
-            counts = purge(session, retention_days=days, now=utcnow(), dry_run=dry_run)
+            counts = purge(
+                session,
+                retention_days=days,
+                now=utcnow(),
+                dry_run=dry_run,
+                log_dir=settings.config.privacy.log_dir,
+            )
     except UnknownRetentionKind as exc:
         fail(str(exc), code=2)
     for table, n in counts.items():

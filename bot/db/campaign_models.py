@@ -15,6 +15,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, Timestamped, utcnow
+from bot.privacy.crypto import EncryptedText
 
 
 class CampaignStatus(StrEnum):
@@ -80,7 +81,8 @@ class ConsentEvent(Base):
     comune: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))  # chat | import:<origin> | stop | ...
     wording_version: Mapped[str] = mapped_column(String(32))
-    evidence: Mapped[str | None] = mapped_column(Text)  # the message or button that gave it
+    # The message or button that gave it; encrypted at rest (migration 0009).
+    evidence: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class Campaign(Timestamped, Base):

@@ -140,7 +140,7 @@ class Handoff(Timestamped, Base):
     social_point: Mapped[str] = mapped_column(String(40))
     # Encrypted at rest: the card quotes the resident's last messages.
     summary: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
-    callback_phone: Mapped[str | None] = mapped_column(String(32))
+    callback_phone: Mapped[str | None] = mapped_column(EncryptedText)  # migration 0009
     rating: Mapped[int | None]
     taken_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

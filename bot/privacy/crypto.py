@@ -1,4 +1,5 @@
-"""Encryption at rest of free texts (message texts, operator notes, handoff summaries).
+"""Encryption at rest of free texts (message texts, operator notes, handoff summaries,
+callback phones, consent evidence).
 
 Fernet (AES-128-CBC + HMAC-SHA256) through MultiFernet: the first key encrypts, every key
 decrypts, so a key can be rotated while old rows are still readable. Keys come from
@@ -80,6 +81,21 @@ def configure(value: str | None = None, *, key_file: Path = DEFAULT_KEY_FILE) ->
     global _keys
     value = value if value is not None else _from_environment()
     _keys = parse_keys(value) if value else key_file_keys(key_file)
+
+
+def existing_keys(key_file: Path = DEFAULT_KEY_FILE) -> list[str] | None:
+    """The configured keys, else those of the environment or of an existing key file.
+
+    None when there is no key yet: unlike `configure`, never creates the key file (a
+    migration run from another folder or without the environment must not invent a key the
+    application does not have).
+    """
+    if _keys:
+        return list(_keys)
+    value = _from_environment()
+    if value:
+        return parse_keys(value)
+    return key_file_keys(key_file) if key_file.exists() else None
 
 
 def keyring() -> MultiFernet:

@@ -15,10 +15,12 @@ so with `keep_on_erase` and the reason.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, RowMapping, Table, select
 from sqlalchemy.orm import Session
 
 from bot.db.channel_repo import address_hash
@@ -38,6 +40,8 @@ class Subject:
 
 # Builds the WHERE clause selecting one resident's rows of a table.
 Match = Callable[[Table, Subject], ColumnElement[bool]]
+# Given the rows the SQL found expired and the cutoff, the primary keys to keep after all.
+Spare = Callable[[Session, Sequence[RowMapping], datetime], set[Any]]
 
 
 def by_address(channel: str = "channel", address: str = "address") -> Match:
@@ -79,13 +83,16 @@ def by_address_hash(channel: str = "channel", column: str = "address_hash") -> M
 class Retention:
     """Rows older than `config.privacy.retention_days[kind]` by `column` are purged.
 
-    `only` narrows the purge (e.g. inactive subscribers only); `purged_with` names a parent
-    table whose purge removes these rows through ON DELETE CASCADE, instead of a column.
+    `only` narrows the purge (e.g. inactive subscribers only); `spare` keeps rows whose
+    latest change the SQL cannot see (e.g. an opt-out, recorded in the consent ledger under
+    a hash of the address); `purged_with` names a parent table whose purge removes these
+    rows through ON DELETE CASCADE, instead of a column.
     """
 
     kind: str | None = None
     column: str | None = None
     only: Callable[[Table], ColumnElement[bool]] | None = None
+    spare: Spare | None = None
     purged_with: str | None = None
 
 

@@ -1,23 +1,30 @@
 """Retention: rows older than `privacy.retention_days` of config.yml are deleted.
 
 Runs daily in the scheduler (`purge_job`) and on demand (`frontdesk privacy purge`). Every
-declared table with a `Retention` takes part, personal or operational.
+declared table with a `Retention` takes part, personal or operational; so do the log files
+of `privacy.log_dir` (kind `logs`), reported as "files:<path>".
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import console_repo
 from bot.db.metadata import metadata
-from bot.privacy.registry import declarations
+from bot.privacy.registry import Retention, declarations
 
 log = logging.getLogger(__name__)
+
+BATCH = 500
+LOG_KIND = "logs"
+FILES = "files:"  # prefix of the log files' keys in the counts
 
 
 class UnknownRetentionKind(Exception):
@@ -25,7 +32,12 @@ class UnknownRetentionKind(Exception):
 
 
 def purge(
-    session: Session, *, retention_days: dict[str, int], now: datetime, dry_run: bool = False
+    session: Session,
+    *,
+    retention_days: dict[str, int],
+    now: datetime,
+    dry_run: bool = False,
+    log_dir: Path | None = None,
 ) -> dict[str, int]:
     """Deletes (or, with dry_run, counts) the expired rows of every table with a retention.
 
@@ -34,9 +46,11 @@ def purge(
         retention_days: days per retention kind (config.yml `privacy.retention_days`).
         now: the clock (a parameter, so that tests freeze it).
         dry_run: count only, delete nothing and write no audit row.
+        log_dir: the log folder (config.yml `privacy.log_dir`); None leaves files alone.
 
     Returns:
-        Rows deleted (or that would be) per table.
+        Rows deleted (or that would be) per table, then "files:<path>": 1 for each log file
+        emptied or deleted (or that would be), 0 for the log files still within retention.
 
     Raises:
         UnknownRetentionKind: when a declared kind has no number of days.
@@ -51,19 +65,80 @@ def purge(
             continue  # no retention, or purged with its parent (ON DELETE CASCADE)
         if rule.kind not in retention_days:
             raise UnknownRetentionKind(f"privacy.retention_days.{rule.kind} missing in config.yml")
-        expired = table.c[rule.column] < now - timedelta(days=retention_days[rule.kind])
+        cutoff = now - timedelta(days=retention_days[rule.kind])
+        expired = table.c[rule.column] < cutoff
         if rule.only is not None:
             expired = expired & rule.only(table)
-        if dry_run:
+        if rule.spare is not None:
+            counts[table.name] = _purge_sparing(session, table, rule, expired, cutoff, dry_run)
+        elif dry_run:
             total = select(func.count()).select_from(table).where(expired)
             counts[table.name] = int(session.execute(total).scalar_one())
         else:
             result = session.execute(delete(table).where(expired))
             counts[table.name] = int(getattr(result, "rowcount", 0) or 0)
+    if log_dir is not None:
+        if LOG_KIND not in retention_days:
+            raise UnknownRetentionKind(f"privacy.retention_days.{LOG_KIND} missing in config.yml")
+        cutoff = now - timedelta(days=retention_days[LOG_KIND])
+        counts.update(purge_log_files(log_dir, cutoff=cutoff, dry_run=dry_run))
     if not dry_run:
         console_repo.audit(
             session, operator_id=None, action="privacy_purge", detail={"rows": counts}
         )
+    return counts
+
+
+def _purge_sparing(
+    session: Session,
+    table: Table,
+    rule: Retention,
+    expired: ColumnElement[bool],
+    cutoff: datetime,
+    dry_run: bool,
+) -> int:
+    """Purges the expired rows but those `rule.spare` keeps; returns how many (would) go."""
+    assert rule.spare is not None
+    (pk,) = table.primary_key.columns
+    rows = session.execute(select(table).where(expired).order_by(pk)).mappings().all()
+    keep = rule.spare(session, rows, cutoff)
+    ids = [row[pk.name] for row in rows if row[pk.name] not in keep]
+    if not dry_run:
+        for start in range(0, len(ids), BATCH):
+            session.execute(delete(table).where(pk.in_(ids[start : start + BATCH])))
+    return len(ids)
+
+
+def log_files(log_dir: Path) -> list[Path]:
+    """The log files of the folder: `*.log` (written in append mode) and rotated `*.log.*`."""
+    if not log_dir.is_dir():
+        return []
+    found = {*log_dir.glob("*.log"), *log_dir.glob("*.log.*")}
+    return sorted(p for p in found if p.is_file() and not p.is_symlink())
+
+
+def purge_log_files(log_dir: Path, *, cutoff: datetime, dry_run: bool) -> dict[str, int]:
+    """Empties the log files last written before `cutoff`, by their modification time.
+
+    A `*.log` file is truncated, not deleted: a process may still hold it open in append
+    mode (`frontdesk run` keeps var/rasa.log open for Rasa), and would go on writing to a
+    deleted file nobody can read or purge. Rotated `*.log.N` files are deleted. Empty files
+    hold nothing and count 0.
+
+    Returns:
+        "files:<path>": 1 when the file is (or would be) emptied or deleted, else 0.
+    """
+    counts: dict[str, int] = {}
+    for path in log_files(log_dir):
+        stat = path.stat()
+        expired = stat.st_size > 0 and stat.st_mtime < cutoff.timestamp()
+        counts[f"{FILES}{path}"] = int(expired)
+        if not expired or dry_run:
+            continue
+        if path.suffix == ".log":
+            os.truncate(path, 0)
+        else:
+            path.unlink()
     return counts
 
 
@@ -73,10 +148,12 @@ def purge_job() -> None:
     from bot.scheduler import runtime
 
     state = runtime()
-    days = state.settings.config.privacy.retention_days.model_dump()
+    privacy = state.settings.config.privacy
+    days = privacy.retention_days.model_dump()
     with state.sessions.begin() as session:
-        counts = purge(session, retention_days=days, now=utcnow())
-    log.info("retention purge done rows=%d", sum(counts.values()))
+        counts = purge(session, retention_days=days, now=utcnow(), log_dir=privacy.log_dir)
+    files = sum(n for key, n in counts.items() if key.startswith(FILES))
+    log.info("retention purge done rows=%d files=%d", sum(counts.values()) - files, files)
 
 
 def schedule(scheduler: Any) -> None:

@@ -33,7 +33,7 @@ def data_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv(crypto.ENV_VAR, KEY)
     crypto.configure(KEY)
     yield KEY
-    monkeypatch.delenv(crypto.ENV_VAR)
+    monkeypatch.delenv(crypto.ENV_VAR, raising=False)
     crypto.configure(KEY)
 
 

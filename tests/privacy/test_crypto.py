@@ -7,15 +7,18 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.db import conversations as repo
+from bot.db.campaign_models import ConsentEvent
+from bot.db.models import Handoff
 from bot.privacy import crypto
 from bot.privacy.export import collect
 from bot.privacy.registry import Subject
+from bot.privacy.rotate import encrypted_columns
 from tests.privacy.conftest import KEY, fill_resident
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +28,11 @@ RAW = {
     "messages": "SELECT text FROM messages",
     "operator_notes": "SELECT text FROM operator_notes",
     "handoffs": "SELECT summary FROM handoffs",
+    "callback_phone": "SELECT callback_phone FROM handoffs",
+    "evidence": "SELECT evidence FROM consent_ledger",
 }
+PHONE = "3331234567"  # fill_resident's callback phone
+EVIDENCE = "sì, voglio le novità su via Verdi"
 
 
 def raw_values(sessions: sessionmaker[Session]) -> list[str]:
@@ -35,12 +42,21 @@ def raw_values(sessions: sessionmaker[Session]) -> list[str]:
 
 def test_raw_columns_hold_no_plaintext(sessions: sessionmaker[Session]) -> None:
     fill_resident(sessions, ANNA, text=SECRET)
+    with sessions.begin() as s:
+        s.execute(update(ConsentEvent).values(evidence=EVIDENCE))
     stored = raw_values(sessions)
-    assert len(stored) == 3
-    assert all("Giulia" not in v and "Verdi" not in v for v in stored)
+    assert len(stored) == len(RAW)
+    assert all("Giulia" not in v and "Verdi" not in v and PHONE not in v for v in stored)
     assert all(crypto.TOKEN_PREFIX in v for v in stored)
     with sessions() as s:
         assert repo.transcript(s, channel=ANNA.channel, address=ANNA.address)[0].text == SECRET
+        assert s.scalars(select(Handoff.callback_phone)).one() == PHONE
+        assert s.scalars(select(ConsentEvent.evidence)).one() == EVIDENCE
+
+
+def test_encrypted_columns_cover_phones_and_consent_evidence() -> None:
+    names = {f"{table.name}.{column}" for table, column in encrypted_columns()}
+    assert {"handoffs.callback_phone", "consent_ledger.evidence"} <= names
 
 
 def test_rows_written_before_encryption_stay_readable(sessions: sessionmaker[Session]) -> None:
@@ -64,6 +80,8 @@ def test_rotate_key_re_encrypts_under_the_new_key(
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["rotated"]["messages.text"] == 1 and out["key_source"] == "env"
+    assert out["rotated"]["handoffs.callback_phone"] == 1
+    assert out["rotated"]["consent_ledger.evidence"] == 1
     after = raw_values(sessions)
     assert set(after).isdisjoint(before)
     crypto.configure(new)  # the old key is gone: everything must still be readable
@@ -72,6 +90,8 @@ def test_rotate_key_re_encrypts_under_the_new_key(
     assert found["messages"][0]["text"] == SECRET
     assert found["operator_notes"][0]["text"] == f"nota: {SECRET}"
     assert found["handoffs"][0]["summary"]["ultimi_messaggi"][0]["testo"] == SECRET
+    assert found["handoffs"][0]["callback_phone"] == PHONE
+    assert found["consent_ledger"][0]["evidence"] == "sì"
 
 
 def test_wrong_key_fails_with_a_clear_error(sessions: sessionmaker[Session]) -> None:

@@ -1,0 +1,104 @@
+"""Migration 0009: callback phones and consent evidence written in clear get encrypted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.campaign_models import ConsentEvent
+from bot.db.engine import create_db_engine, session_factory
+from bot.db.metadata import metadata
+from bot.db.migrate import alembic_config, upgrade
+from bot.db.models import Handoff
+from bot.privacy import crypto
+from bot.privacy.rotate import rotate_all
+from tests.privacy.conftest import KEY
+
+PHONE = "3331234567"
+EVIDENCE = "sì, iscrivimi"
+
+
+def clear_rows(url: str) -> sessionmaker[Session]:
+    """A database at 0008 with a callback phone and a consent evidence in clear."""
+    upgrade(url, "0008")
+    sessions = session_factory(create_db_engine(url))
+    with sessions.begin() as s:
+        conv = metadata.tables["conversations"]
+        conv_id = s.execute(
+            insert(conv).values(channel="telegram", address="42").returning(conv.c.id)
+        ).scalar_one()
+        handoffs = metadata.tables["handoffs"]
+        s.execute(
+            insert(handoffs).values(
+                conversation_id=conv_id, reason="richiesta", social_point="tradate"
+            )
+        )
+        ledger = metadata.tables["consent_ledger"]
+        s.execute(
+            insert(ledger).values(
+                channel="telegram",
+                address_hash="h",
+                action="opt_in",
+                source="chat",
+                wording_version="v1",
+            )
+        )
+        # Raw SQL: the models' column types would encrypt (as 0008 never did).
+        s.execute(text("UPDATE handoffs SET callback_phone = :v"), {"v": PHONE})
+        s.execute(text("UPDATE consent_ledger SET evidence = :v"), {"v": EVIDENCE})
+    return sessions
+
+
+def raw(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as s:
+        return [
+            s.execute(text("SELECT callback_phone FROM handoffs")).scalar_one(),
+            s.execute(text("SELECT evidence FROM consent_ledger")).scalar_one(),
+        ]
+
+
+def readable(sessions: sessionmaker[Session]) -> list[str | None]:
+    with sessions() as s:
+        return [
+            s.scalars(select(Handoff.callback_phone)).one(),
+            s.scalars(select(ConsentEvent.evidence)).one(),
+        ]
+
+
+def test_upgrade_encrypts_existing_values_and_downgrade_restores_them(db_url: str) -> None:
+    sessions = clear_rows(db_url)
+    upgrade(db_url)
+    stored = raw(sessions)
+    assert all(v.startswith(crypto.TOKEN_PREFIX) and PHONE not in v for v in stored)
+    assert readable(sessions) == [PHONE, EVIDENCE]
+    with sessions.begin() as s:  # a new phone: far longer than the old varchar(32)
+        s.execute(select(Handoff)).scalar_one().callback_phone = "+39 333 123 4567 int. 12"
+    command.downgrade(alembic_config(db_url), "0008")
+    with sessions() as s:
+        assert s.execute(text("SELECT callback_phone FROM handoffs")).scalar_one() == (
+            "+39 333 123 4567 int. 12"
+        )
+        assert s.execute(text("SELECT evidence FROM consent_ledger")).scalar_one() == EVIDENCE
+
+
+def test_without_a_key_values_stay_readable_until_rotation(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = clear_rows(db_url)
+    monkeypatch.chdir(tmp_path)  # no var/data.key, no .env here
+    monkeypatch.delenv(crypto.ENV_VAR)
+    monkeypatch.setattr(crypto, "_keys", [])
+    upgrade(db_url)
+    assert not (tmp_path / "var" / "data.key").exists()  # no key invented for the app
+    assert raw(sessions) == [PHONE, EVIDENCE]
+    crypto.configure(KEY)
+    assert readable(sessions) == [PHONE, EVIDENCE]
+    with sessions.begin() as s:
+        counts = rotate_all(s)
+    assert counts["handoffs.callback_phone"] == 1 and counts["consent_ledger.evidence"] == 1
+    assert all(v.startswith(crypto.TOKEN_PREFIX) for v in raw(sessions))
+    assert readable(sessions) == [PHONE, EVIDENCE]
