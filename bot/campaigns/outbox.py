@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.campaigns import subscriptions
@@ -139,71 +150,182 @@ def recover(session: Session, *, campaign_id: int, older_than: timedelta) -> int
     )
 
 
+def _available(cutoff: datetime) -> Any:
+    """Pending and not reserved by a live sender (a reservation older than `cutoff` lapsed)."""
+    return and_(
+        CampaignRecipient.status == RecipientStatus.PENDING,
+        or_(CampaignRecipient.claimed_by.is_(None), CampaignRecipient.claimed_at < cutoff),
+    )
+
+
+def _pick(
+    session: Session, *, campaign_id: int, channel: str | None, cutoff: datetime, n: int
+) -> Any:
+    """The next `n` available rows with everything needed to decide whether to send them."""
+    opted_in = exists(
+        select(Subscription.id).where(Subscription.subscriber_id == CampaignRecipient.subscriber_id)
+    )
+    pick = (
+        select(
+            CampaignRecipient.id,
+            Subscriber.channel,
+            Subscriber.address,
+            Subscriber.active,
+            Subscriber.inactive_reason,
+            opted_in.label("opted_in"),
+        )
+        .join(Subscriber, Subscriber.id == CampaignRecipient.subscriber_id)
+        .where(CampaignRecipient.campaign_id == campaign_id, _available(cutoff))
+        .order_by(CampaignRecipient.id)
+        .limit(n)
+    )
+    if channel is not None:
+        pick = pick.where(CampaignRecipient.channel == channel)
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent senders skip each other's locked rows instead of waiting for them.
+        pick = pick.with_for_update(skip_locked=True, of=CampaignRecipient)
+    return session.execute(pick).all()
+
+
+def reserve(
+    session: Session,
+    *,
+    campaign_id: int,
+    worker: str,
+    channel: str | None = None,
+    size: int = 1,
+    lease: timedelta = timedelta(seconds=30),
+) -> list[Claimed]:
+    """Reserves up to `size` pending recipients for this sender in one round trip.
+
+    A reservation is not a claim: the rows stay `pending` (with `claimed_by`/`claimed_at`
+    as a lease), so a sender that dies holding reservations leaves nothing uncertain; once
+    the lease lapses any sender may take them. Each row is marked in flight by `start`
+    right before its API call. Rows to skip (opted out, unreachable) are marked here.
+    On PostgreSQL concurrent senders skip each other's locked rows; everywhere, the
+    conditional UPDATE is what guarantees a row is reserved by one sender at a time.
+    """
+    now = utcnow()
+    cutoff = now - lease
+    while True:
+        rows = _pick(session, campaign_id=campaign_id, channel=channel, cutoff=cutoff, n=size)
+        if not rows:
+            return []
+        keep = {}
+        gone = _gone_addresses(session, [r.address for r in rows if r.channel == "whatsapp"])
+        for row in rows:
+            skip = _skip_reason(session, row, gone=gone)
+            if skip is None:
+                keep[row.id] = row
+                continue
+            session.execute(
+                update(CampaignRecipient)
+                .where(CampaignRecipient.id == row.id, _available(cutoff))
+                .values(status=RecipientStatus.SKIPPED, reason=skip)
+            )
+        if not keep:
+            continue  # all skipped: look further
+        taken = session.scalars(
+            update(CampaignRecipient)
+            .where(CampaignRecipient.id.in_(list(keep)), _available(cutoff))
+            .values(claimed_by=worker[:80], claimed_at=now)
+            .returning(CampaignRecipient.id)
+        ).all()
+        if taken:
+            return [
+                Claimed(keep[i].id, keep[i].channel, keep[i].address) for i in sorted(set(taken))
+            ]
+
+
+def start(session: Session, *, claimed: Claimed, worker: str) -> bool:
+    """Marks a reserved row in flight, right before its API call (the caller commits at once).
+
+    False when the row is no longer this sender's (its lease lapsed and another sender took
+    it) or the resident opted out or became unreachable since the reservation: then it is
+    released, and the next reservation decides what to do with it.
+    """
+    still_wanted = and_(
+        exists(
+            select(Subscription.id).where(
+                Subscription.subscriber_id == CampaignRecipient.subscriber_id
+            )
+        ),
+        exists(
+            select(Subscriber.id).where(
+                Subscriber.id == CampaignRecipient.subscriber_id, Subscriber.active.is_(True)
+            )
+        ),
+    )
+    mine = and_(
+        CampaignRecipient.id == claimed.id,
+        CampaignRecipient.status == RecipientStatus.PENDING,
+        CampaignRecipient.claimed_by == worker[:80],
+    )
+    values = {
+        "status": RecipientStatus.INFLIGHT,
+        "claimed_at": utcnow(),
+        "attempts": CampaignRecipient.attempts + 1,
+    }
+    if _rowcount(session, update(CampaignRecipient).where(mine, still_wanted).values(**values)):
+        return True
+    release(session, ids=[claimed.id], worker=worker)
+    return False
+
+
+def release(session: Session, *, ids: list[int], worker: str) -> int:
+    """Gives back reservations this sender will not use (stopping early). Returns how many."""
+    if not ids:
+        return 0
+    return _rowcount(
+        session,
+        update(CampaignRecipient)
+        .where(
+            CampaignRecipient.id.in_(ids),
+            CampaignRecipient.status == RecipientStatus.PENDING,
+            CampaignRecipient.claimed_by == worker[:80],
+        )
+        .values(claimed_by=None, claimed_at=None),
+    )
+
+
 def claim(
     session: Session, *, campaign_id: int, worker: str, channel: str | None = None
 ) -> Claimed | None:
     """Takes the next pending recipient and marks it in flight (the caller commits at once).
 
-    On PostgreSQL concurrent senders skip each other's locked rows; everywhere, the
-    conditional UPDATE (still pending?) is what guarantees a row is claimed only once.
-    Recipients who opted out or became unreachable since creation are skipped here.
-    With `channel`, only that channel's recipients (each channel has its own workers, so
-    that a slow channel never holds the other back).
+    One row at a time (`reserve` + `start` is the batched path the sender uses).
+    With `channel`, only that channel's recipients.
     """
-    opted_in = exists(
-        select(Subscription.id).where(Subscription.subscriber_id == CampaignRecipient.subscriber_id)
+    for claimed in reserve(session, campaign_id=campaign_id, worker=worker, channel=channel):
+        if start(session, claimed=claimed, worker=worker):
+            return claimed
+    return None
+
+
+def _gone_addresses(session: Session, addresses: list[str]) -> set[str] | None:
+    """Which of these WhatsApp addresses a status callback reported gone: one query for a
+    whole reservation (None when there are too many to ask at once: asked one by one)."""
+    if not addresses or len(addresses) > 500:
+        return None
+    hashes = {channel_repo.address_hash("whatsapp", a): a for a in addresses}
+    stmt = select(OutboundStatus.address_hash).where(
+        OutboundStatus.channel == "whatsapp",
+        OutboundStatus.address_hash.in_(list(hashes)),
+        OutboundStatus.recipient_gone.is_(True),
     )
-    while True:
-        # One query for the row and everything needed to decide whether to send it.
-        pick = (
-            select(
-                CampaignRecipient.id,
-                Subscriber.channel,
-                Subscriber.address,
-                Subscriber.active,
-                Subscriber.inactive_reason,
-                opted_in.label("opted_in"),
-            )
-            .join(Subscriber, Subscriber.id == CampaignRecipient.subscriber_id)
-            .where(
-                CampaignRecipient.campaign_id == campaign_id,
-                CampaignRecipient.status == RecipientStatus.PENDING,
-            )
-            .order_by(CampaignRecipient.id)
-            .limit(1)
-        )
-        if channel is not None:
-            pick = pick.where(CampaignRecipient.channel == channel)
-        if session.get_bind().dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True, of=CampaignRecipient)
-        row = session.execute(pick).first()
-        if row is None:
-            return None
-        taken = update(CampaignRecipient).where(
-            CampaignRecipient.id == row.id, CampaignRecipient.status == RecipientStatus.PENDING
-        )
-        skip = _skip_reason(session, row)
-        if skip is not None:
-            _rowcount(session, taken.values(status=RecipientStatus.SKIPPED, reason=skip))
-            continue
-        values = {
-            "status": RecipientStatus.INFLIGHT,
-            "claimed_by": worker[:80],
-            "claimed_at": utcnow(),
-            "attempts": CampaignRecipient.attempts + 1,
-        }
-        if _rowcount(session, taken.values(**values)) == 1:
-            return Claimed(row.id, row.channel, row.address)
+    return {hashes[h] for h in session.scalars(stmt) if h is not None}
 
 
-def _skip_reason(session: Session, row: Any) -> str | None:
+def _skip_reason(session: Session, row: Any, gone: set[str] | None = None) -> str | None:
     if not row.active:
         return str(row.inactive_reason or "inactive")
     if not row.opted_in:
         return "opted_out"
     # Only WhatsApp reports failures after the fact (status callbacks with 21610, 63016...).
-    if row.channel == "whatsapp" and channel_repo.recipient_gone(
-        session, channel=row.channel, address=row.address
+    if row.channel == "whatsapp" and (
+        row.address in gone
+        if gone is not None
+        else channel_repo.recipient_gone(session, channel=row.channel, address=row.address)
     ):
         subscriptions.deactivate(
             session, channel=row.channel, address=row.address, reason="provider_refused"

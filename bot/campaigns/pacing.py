@@ -1,22 +1,48 @@
-"""Paced sending: evenly spaced slots, so that no second carries more than the rate.
+"""Paced sending: evenly spaced slots, capped by a sliding one-second window.
 
-A token bucket would allow a burst of a full second's worth at once (and providers count
-bursts); equal spacing keeps every one-second window at or under the rate, and the average
-close to it as long as the API answers faster than the concurrency allows.
+Two rules, both checked with the clock at the moment a slot is handed out:
+
+- **Spacing**: slots `1/rate` apart (a little under the provider's limit), so that sends
+  are smooth; idle time is not banked (no burst after a pause), only slots missed by a
+  wake-up late by less than `catch_up` are made up.
+- **Sliding window**: a log of the last `limit` send times; a send is allowed only when the
+  `limit`-th previous one is at least one second old. So ANY one-second window (not just a
+  calendar second) holds at most `limit` sends, whatever the spacing did: a worker woken late
+  by a busy event loop, a `hold` ending, rounding. A token bucket (e.g. `aiolimiter`) lets a
+  full bucket go at once after an idle spell, and a bucket refilled while a burst is still
+  in the window exceeds the limit in a sliding window: it does not give this guarantee.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+
+# Smallest wait: with a fake clock, `now + (target - now)` may round one ulp short of the
+# target; sleeping at least this long always makes progress.
+_MIN_SLEEP = 1e-6
 
 
 class Pacer:
-    """Hands out send slots `1/rate` seconds apart, shared by every worker of a channel.
+    """Hands out send slots `1/rate` seconds apart, never more than `limit` in one second.
+
+    Shared by every worker of a channel. The time a slot is handed out is the time recorded
+    in the window, so the caller must issue its request right after `wait()` returns.
 
     Args:
-        rate: messages per second.
+        rate: messages per second to aim for (the spacing).
+        limit: the most sends allowed in any sliding one-second window (default: `rate`
+            rounded down, at least 1).
+        window: the sliding window `limit` applies to, in seconds (at least 1): a little
+            longer than a second leaves room for network jitter between this process and
+            the provider, which counts arrivals.
+        catch_up: how far behind the grid a late wake-up may be and still be made up (a
+            busy event loop wakes workers a few milliseconds late: those slots are not lost,
+            the window cap still applies); further behind, the channel was idle and the
+            grid restarts from now.
         clock: monotonic seconds (injectable for tests).
         sleep: the async sleep to wait with.
     """
@@ -25,32 +51,66 @@ class Pacer:
         self,
         rate: float,
         *,
+        limit: int | None = None,
+        catch_up: float = 0.1,
+        window: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
         self._rate = rate
+        self._limit = max(1, limit if limit is not None else math.floor(rate))
+        if window < 1.0:
+            raise ValueError("the window must be at least one second")
+        self._window = window
+        self._catch_up = catch_up
         self._clock = clock
         self._sleep = sleep
         # Slot k is at origin + k / rate: computed, not accumulated, so that rounding never
         # squeezes an extra message into a second.
         self._origin = clock()
         self._slots = 0
+        self._held_until = -math.inf
+        self._sent: deque[float] = deque(maxlen=self._limit)
+
+    @property
+    def limit(self) -> int:
+        return self._limit
 
     def _next(self) -> float:
         return self._origin + self._slots / self._rate
 
-    async def wait(self) -> None:
-        """Waits for this caller's slot. Unused slots are not banked (no catch-up bursts)."""
-        now = self._clock()
-        if self._next() < now:
+    def _take(self, now: float) -> float:
+        """Books the next slot on the grid (restarted when idle or after a hold)."""
+        if self._next() < now - self._catch_up:  # was idle: restart, no burst
             self._origin, self._slots = now, 0
         slot = self._next()
         self._slots += 1
-        if slot > now:
-            await self._sleep(slot - now)
+        return slot
+
+    async def wait(self) -> None:
+        """Waits for this caller's slot and records it. Unused slots are not banked."""
+        now = self._clock()
+        slot = self._take(now)
+        while True:
+            if slot > now:
+                await self._sleep(max(slot - now, _MIN_SLEEP))
+                now = self._clock()
+            if self._held_until > now:  # a 429 arrived while we slept: queue up again
+                slot = self._take(now)
+                continue
+            if len(self._sent) == self._limit and self._sent[0] + self._window > now:
+                slot = self._sent[0] + self._window  # window full: wait for its oldest send
+                continue
+            break
+        # Decided and recorded with the clock read after the last sleep, with no await in
+        # between: a late wake-up can never put an extra send into a one-second window.
+        self._sent.append(now)
 
     def hold(self, seconds: float) -> None:
         """Pauses the whole channel (the provider said 429: every worker must back off)."""
         resume = self._clock() + seconds
+        self._held_until = max(self._held_until, resume)
         if self._next() < resume:
             self._origin, self._slots = resume, 0
