@@ -34,17 +34,9 @@ from bot.observatory import rollup
 from bot.observatory.needs import BRACKETS
 from bot.observatory.report import Filters
 from catalog.taxonomy import NEED_CATEGORIES
+from nlu.comuni import AMBITO_COMUNI
 
-COMUNI = (
-    "Tradate",
-    "Castelseprio",
-    "Castiglione Olona",
-    "Gornate Olona",
-    "Lonate Ceppino",
-    "Vedano Olona",
-    "Venegono Inferiore",
-    "Venegono Superiore",
-)
+COMUNI = AMBITO_COMUNI
 MONTHS = [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)]
 CHANNELS = ("webchat", "telegram", "whatsapp")
 AGES = [label for _, label in BRACKETS] + ["65+", None]
