@@ -3,25 +3,21 @@ progress page and cancel (skipped without chromium, like the console's browser t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console.accounts import create_operator
 from bot.db.campaign_models import Campaign
-from bot.settings import Env, Settings, load_config
 from tests.campaigns.conftest import add_subscribers
-from tests.console.conftest import PASSWORD
 from tests.console.test_console_browser import (  # noqa: F401  (served is a fixture)
+    ADMIN_EMAIL,
     ARGS,
     CHROMIUM,
     WAIT_MS,
     _browser_or_skip,
+    add_admin,
+    log_in,
     served,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_admin_composes_and_cancels_a_campaign(
@@ -31,18 +27,7 @@ def test_admin_composes_and_cancels_a_campaign(
     from playwright.sync_api import expect
 
     base, sessions = served
-    settings = Settings(
-        env=Env(FRONTDESK_CONFIG=ROOT / "config.yml"), config=load_config(ROOT / "config.yml")
-    )
-    create_operator(
-        sessions,
-        settings,
-        email="carla@example.org",
-        name="Carla Verdi",
-        password=PASSWORD,
-        role="admin",
-        social_points=[],
-    )
+    add_admin(sessions)
     add_subscribers(sessions, [("telegram", str(i)) for i in range(1, 4)], topics=("caregiver",))
     add_subscribers(sessions, [("telegram", "9")], topics=("novita",))
     with sync_playwright() as pw:
@@ -50,10 +35,7 @@ def test_admin_composes_and_cancels_a_campaign(
         try:
             admin = browser.new_context(viewport={"width": 1024, "height": 900}).new_page()
             admin.set_default_timeout(WAIT_MS)
-            admin.goto(f"{base}/operator")
-            admin.get_by_label("E-mail").fill("carla@example.org")
-            admin.get_by_label("Password").fill(PASSWORD)
-            admin.get_by_role("button", name="Entra").click()
+            log_in(admin, base, ADMIN_EMAIL)
             admin.get_by_role("link", name="Campagne").click()
             expect(admin.get_by_role("heading", name="Nuova campagna")).to_be_visible()
 

@@ -86,6 +86,33 @@ class Served:
         self._sock.close()
 
 
+ADMIN_EMAIL = "carla@example.org"
+
+
+def add_admin(sessions: sessionmaker[Session]) -> None:
+    """An admin account (no Social Point) for the admin pages' browser tests."""
+    settings = Settings(
+        env=Env(FRONTDESK_CONFIG=ROOT / "config.yml"), config=load_config(ROOT / "config.yml")
+    )
+    create_operator(
+        sessions,
+        settings,
+        email=ADMIN_EMAIL,
+        name="Carla Verdi",
+        password=PASSWORD,
+        role="admin",
+        social_points=[],
+    )
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    """Fills and sends the console's login form."""
+    page.goto(f"{base}/operator")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Entra").click()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
     url = f"sqlite:///{tmp_path / 'browser.db'}"
@@ -130,10 +157,7 @@ def test_operator_takes_replies_and_resolves_a_web_chat_resident(
                 page.set_default_timeout(WAIT_MS)
 
             # The operator logs in and watches the queue.
-            operator.goto(f"{base}/operator")
-            operator.get_by_label("E-mail").fill("anna@example.org")
-            operator.get_by_label("Password").fill(PASSWORD)
-            operator.get_by_role("button", name="Entra").click()
+            log_in(operator, base, "anna@example.org")
             expect(operator.get_by_role("heading", name="Coda delle richieste")).to_be_visible()
             expect(operator.get_by_text("Nessuna richiesta in coda.")).to_be_visible()
 

@@ -6,19 +6,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console.accounts import create_operator
-from bot.settings import Env, Settings, load_config
-from tests.console.conftest import PASSWORD
 from tests.console.test_console_browser import (  # noqa: F401  (fixture)
+    ADMIN_EMAIL,
     ARGS,
     CHROMIUM,
     WAIT_MS,
     _browser_or_skip,
+    add_admin,
+    log_in,
     served,
 )
 from tests.observatory.test_report_needs import add_events
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_admin_filters_sees_a_chart_and_downloads_csv(
@@ -29,18 +27,7 @@ def test_admin_filters_sees_a_chart_and_downloads_csv(
     from playwright.sync_api import expect
 
     base, sessions = served
-    settings = Settings(
-        env=Env(FRONTDESK_CONFIG=ROOT / "config.yml"), config=load_config(ROOT / "config.yml")
-    )
-    create_operator(
-        sessions,
-        settings,
-        email="carla@example.org",
-        name="Carla Verdi",
-        password=PASSWORD,
-        role="admin",
-        social_points=[],
-    )
+    add_admin(sessions)
     add_events(sessions, 7, comune="Tradate", channel="webchat")
     add_events(sessions, 6, month="2026-11", categoria="caregiver", channel="telegram")
     add_events(sessions, 2, comune="Vedano Olona", matched=False)
@@ -49,10 +36,7 @@ def test_admin_filters_sees_a_chart_and_downloads_csv(
         try:
             page = browser.new_context(accept_downloads=True).new_page()
             page.set_default_timeout(WAIT_MS)
-            page.goto(f"{base}/operator")
-            page.get_by_label("E-mail").fill("carla@example.org")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Entra").click()
+            log_in(page, base, ADMIN_EMAIL)
             page.get_by_role("link", name="Osservatorio").click()
             expect(page.get_by_role("heading", name="Osservatorio dei bisogni")).to_be_visible()
 
