@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bot.db.campaign_models import Subscriber, Subscription  # noqa: E402
 from bot.db.engine import create_db_engine  # noqa: E402
 from bot.db.migrate import upgrade  # noqa: E402
+from tests.campaigns.test_pacing import busiest_window  # noqa: E402
 from tests.channels.fakes import (  # noqa: E402
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -89,17 +90,6 @@ def frontdesk(env: dict[str, str], *args: str, paced: bool = False) -> dict[str,
         raise SystemExit(f"frontdesk {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
-
-
-def busiest_window(times: list[float]) -> int:
-    """The most events in any sliding one-second window [t, t + 1)."""
-    times = sorted(times)
-    peak, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - 1.0:
-            j += 1
-        peak = max(peak, i - j + 1)
-    return peak
 
 
 def windows(received: list[float], released: list[float], rate: float) -> dict[str, object]:

@@ -29,9 +29,7 @@ class Result:
     reason: str | None = None
     gone: bool = False
     retry_after: float | None = None
-
-
-SENT = Result(RecipientStatus.SENT)
+    external_id: str | None = None  # the provider's message id (Twilio's MessageSid)
 
 
 def campaign_reply(channel: str, text: str) -> Reply:
@@ -50,7 +48,7 @@ async def attempt(channel: Channel, message: OutboundMessage, *, backoff: float)
         backoff: seconds to wait before retrying when the provider gives no hint.
     """
     try:
-        await channel.send(message)
+        external_id = await channel.send(message)
     except RecipientGone as exc:
         return Result(RecipientStatus.FAILED, exc.reason, gone=True)
     except RetryAfter as exc:
@@ -69,4 +67,4 @@ async def attempt(channel: Channel, message: OutboundMessage, *, backoff: float)
         return Result(RecipientStatus.FAILED, f"twilio_{exc.code or exc.status}")
     except RequestException:  # the request may have reached Twilio
         return Result(RecipientStatus.UNCERTAIN, "twilio_network")
-    return SENT
+    return Result(RecipientStatus.SENT, external_id=external_id)

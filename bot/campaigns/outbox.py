@@ -350,13 +350,25 @@ def finish(
     status: RecipientStatus,
     reason: str | None = None,
     gone: bool = False,
+    external_id: str | None = None,
 ) -> None:
-    """Records the outcome of one send (and deactivates a resident who is gone)."""
+    """Records the outcome of one send (and deactivates a resident who is gone).
+
+    `external_id` is the provider's message id: stored here, with the resident's hash, so
+    that Twilio's status callbacks reach this recipient (the adapter does not store it).
+    """
     values: dict[str, Any] = {"status": status, "reason": reason and reason[:48]}
     if status is RecipientStatus.SENT:
         values["sent_at"] = utcnow()
-        if claimed.channel == "whatsapp":
-            values["external_id"] = _last_sid(session, claimed.address)
+        if external_id and claimed.channel == "whatsapp":
+            values["external_id"] = external_id[:64]
+            channel_repo.record_status(
+                session,
+                channel="whatsapp",
+                external_id=external_id,
+                status="queued",
+                address=claimed.address,
+            )
     session.execute(
         update(CampaignRecipient).where(CampaignRecipient.id == claimed.id).values(**values)
     )
@@ -364,22 +376,6 @@ def finish(
         subscriptions.deactivate(
             session, channel=claimed.channel, address=claimed.address, reason=reason or "gone"
         )
-
-
-def _last_sid(session: Session, address: str) -> str | None:
-    # The WhatsApp adapter stores the MessageSid of what it just sent with the address's hash;
-    # the newest one is ours (only a bot reply to the same resident at the same instant
-    # could interleave; then that message's receipts are reported instead).
-    stmt = (
-        select(OutboundStatus.external_id)
-        .where(
-            OutboundStatus.channel == "whatsapp",
-            OutboundStatus.address_hash == channel_repo.address_hash("whatsapp", address),
-        )
-        .order_by(OutboundStatus.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
 
 
 def unfinished(session: Session, *, campaign_id: int) -> tuple[int, int]:

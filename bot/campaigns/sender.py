@@ -277,6 +277,7 @@ def _step(
                 status=result.status,
                 reason=result.reason,
                 gone=result.gone,
+                external_id=result.external_id,
             )
         if following is None:
             return False

@@ -36,6 +36,7 @@ def _whatsapp(settings: Settings, sessions: sessionmaker[Session]) -> WhatsApp |
         sessions=sessions,
         status_callback=f"{base}/webhooks/whatsapp/status",
         config=settings.config.whatsapp,
+        record_sends=False,  # the sender stores each MessageSid with its outcome
     )
 
 

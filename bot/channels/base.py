@@ -58,6 +58,7 @@ class Channel(Protocol):
         """Turns the transport's payload into a message, or None when there is nothing to do."""
         ...
 
-    async def send(self, message: OutboundMessage) -> None:
-        """Delivers one reply."""
+    async def send(self, message: OutboundMessage) -> str | None:
+        """Delivers one reply. Returns the provider's id of the last message sent where the
+        provider reports deliveries by that id (Twilio's MessageSid), else None."""
         ...

@@ -90,6 +90,9 @@ class WhatsApp:
         sessions: database sessions (service window, delivery statuses).
         status_callback: the public URL of /webhooks/whatsapp/status.
         config: template and window settings from config.yml.
+        record_sends: store each MessageSid as it is sent (status callbacks find the
+            resident by it). The campaign sender turns it off and stores the returned
+            MessageSid with the outcome, in its own transaction: one write per message.
     """
 
     name: ChannelName = "whatsapp"
@@ -103,6 +106,7 @@ class WhatsApp:
         sessions: sessionmaker[Session],
         status_callback: str,
         config: WhatsAppConfig,
+        record_sends: bool = True,
     ) -> None:
         self._client = client
         self._validator = RequestValidator(auth_token)
@@ -110,6 +114,7 @@ class WhatsApp:
         self._sessions = sessions
         self._status_callback = status_callback
         self._config = config
+        self._record_sends = record_sends
 
     def signature_valid(self, url: str, params: Any, signature: str) -> bool:
         """Checks X-Twilio-Signature for the public URL Twilio called and its form fields."""
@@ -161,8 +166,9 @@ class WhatsApp:
                 recipient_gone=report.recipient_gone,
             )
 
-    async def send(self, message: OutboundMessage) -> None:
+    async def send(self, message: OutboundMessage) -> str | None:
         """Sends one reply: free-form inside the 24-hour window, the template outside.
+        Returns the MessageSid of the last message sent (None when there was no text).
 
         Raises:
             RecipientGone: Twilio refused the recipient permanently, or the window is closed
@@ -170,15 +176,16 @@ class WhatsApp:
             twilio.base.exceptions.TwilioRestException: any other API error.
         """
         if await asyncio.to_thread(self._window_open, message.address):
+            sid = None
             for part in split_text(numbered_text(message.reply), MAX_BODY):
-                await asyncio.to_thread(self._create, message.address, {"body": part})
-            return
+                sid = await asyncio.to_thread(self._create, message.address, {"body": part})
+            return sid
         template = self._config.template_content_sid
         if template is None:
             raise self._gone(message.address, "outside_window", 63016)
         flat = " ".join(numbered_text(message.reply).split())[: self._config.template_max_chars]
         variables = json.dumps({self._config.template_variable: flat}, ensure_ascii=False)
-        await asyncio.to_thread(
+        return await asyncio.to_thread(
             self._create, message.address, {"content_sid": template, "content_variables": variables}
         )
 
@@ -188,7 +195,7 @@ class WhatsApp:
         window = timedelta(hours=self._config.window_hours)
         return last is not None and utcnow() - _aware(last) < window
 
-    def _create(self, to: str, content: dict[str, str]) -> None:
+    def _create(self, to: str, content: dict[str, str]) -> str:
         try:
             sent = self._client.messages.create(
                 to=to, from_=self._sender, status_callback=self._status_callback, **content
@@ -197,14 +204,16 @@ class WhatsApp:
             if exc.code in PERMANENT_ERRORS:
                 raise self._gone(to, PERMANENT_ERRORS[exc.code], exc.code) from exc
             raise
-        with self._sessions.begin() as session:
-            channel_repo.record_status(
-                session,
-                channel=self.name,
-                external_id=str(sent.sid),
-                status=str(sent.status or "queued"),
-                address=to,
-            )
+        if self._record_sends:
+            with self._sessions.begin() as session:
+                channel_repo.record_status(
+                    session,
+                    channel=self.name,
+                    external_id=str(sent.sid),
+                    status=str(sent.status or "queued"),
+                    address=to,
+                )
+        return str(sent.sid)
 
     def _gone(self, address: str, reason: str, code: int) -> RecipientGone:
         log.warning(

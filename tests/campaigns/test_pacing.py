@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.campaigns.pacing import Pacer
@@ -56,7 +56,9 @@ def busiest_window(times: list[float], seconds: float = 1.0) -> int:
     times = sorted(times)
     peak, j = 0, 0
     for i, t in enumerate(times):
-        while times[j] <= t - seconds:
+        # `times[j] + seconds <= t`, as the pacer compares: `times[j] <= t - seconds` rounds
+        # differently and can count a send exactly one window later as inside it.
+        while times[j] + seconds <= t:
             j += 1
         peak = max(peak, i - j + 1)
     return peak
@@ -109,6 +111,20 @@ def test_late_wakeups_never_put_an_extra_send_in_a_window() -> None:
         min_size=1,
         max_size=150,
     ),
+)
+@example(  # found by hypothesis: a send exactly one (non-integer) window after another
+    limit=1,
+    headroom=1.0,
+    window=1.09375,
+    workers=1,
+    steps=[(1.0, 0.0, None)]
+    + [(0.0, 0.0, None)] * 10
+    + [
+        (1.5, 0.0, 2.0),
+        (1.1794859539996754, 0.0, 1.0),
+        (1.3877418861519795, 0.0, 1.6095132423468823),
+    ]
+    + [(0.9995276183912407, 0.0, 1.4213841163367598), (0.0, 0.0, None)],
 )
 def test_no_sliding_second_ever_exceeds_the_limit(
     limit: int,

@@ -88,7 +88,10 @@ def test_every_recipient_gets_one_message_with_a_way_out(
         sid = s.scalars(
             select(CampaignRecipient.external_id).where(CampaignRecipient.channel == "whatsapp")
         ).one()
-        assert sid is not None
+        assert sid == fake_twilio.sids[0]  # the MessageSid the API answered, stored with it
+        stored = channel_repo.outbound_status(s, channel="whatsapp", external_id=sid)
+        assert stored is not None
+        assert stored.address_hash == channel_repo.address_hash("whatsapp", WA)
         channel_repo.record_status(s, channel="whatsapp", external_id=sid, status="read")
     assert summary(sessions, campaign_id)["read"] == 1
 

@@ -147,6 +147,7 @@ class FakeTwilio:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.fail_next: list[tuple[int, dict[str, Any]]] = []
+        self.sids: list[str] = []  # MessageSids answered, in order
         path = "/2010-04-01/Accounts/{sid}/Messages.json"
         self.app = Starlette(routes=[Route(path, self._create, methods=["POST"])])
 
@@ -159,6 +160,7 @@ class FakeTwilio:
             status, body = self.fail_next.pop(0)
             return JSONResponse(body, status)
         sid = "SM" + secrets.token_hex(16)
+        self.sids.append(sid)
         return JSONResponse(
             {
                 "sid": sid,
