@@ -16,17 +16,14 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db.base import utcnow
-from bot.db.console_models import SchedulerLease
+from bot.db import leases
 from bot.privacy import retention
 
 log = logging.getLogger(__name__)
@@ -49,34 +46,13 @@ def runtime() -> Any:
 
 
 def acquire(session: Session, *, holder: str, seconds: int = LEASE_SECONDS) -> bool:
-    """Takes or renews the lease; True when `holder` now owns it."""
-    now = utcnow()
-    expires = now + timedelta(seconds=seconds)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(SchedulerLease)
-        .values(name=LEASE_NAME, holder=holder, expires_at=now - timedelta(seconds=1))
-        .on_conflict_do_nothing()
-    )
-    result = session.execute(
-        update(SchedulerLease)
-        .where(
-            SchedulerLease.name == LEASE_NAME,
-            (SchedulerLease.holder == holder) | (SchedulerLease.expires_at < now),
-        )
-        .values(holder=holder, expires_at=expires)
-    )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    """Takes or renews the scheduler's lease; True when `holder` now owns it."""
+    return leases.acquire(session, name=LEASE_NAME, holder=holder, seconds=seconds)
 
 
 def release(session: Session, *, holder: str) -> None:
     """Gives the lease up at shutdown, so that another worker takes over at once."""
-    session.execute(
-        update(SchedulerLease)
-        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
-        .values(expires_at=utcnow() - timedelta(seconds=1))
-    )
+    leases.release(session, name=LEASE_NAME, holder=holder)
 
 
 def register_jobs(scheduler: AsyncIOScheduler, state: Any) -> None:

@@ -28,6 +28,7 @@ from bot.campaigns.attempt import Result, attempt, campaign_reply
 from bot.campaigns.pacing import Pacer
 from bot.campaigns.windows import closed_reason
 from bot.channels.base import Channel, OutboundMessage
+from bot.db import leases
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from bot.settings import CampaignsConfig
@@ -45,6 +46,11 @@ BATCH = 8
 # How long a reservation holds (capped by inflight_timeout_seconds): a dead sender's
 # reserved-but-unsent rows go back to the pool after this, never to `uncertain`.
 RESERVE_SECONDS = 30
+# One sender per channel at a time, across processes (a lease each): the provider's limit
+# is per bot or number, so two senders must not each spend it in full. Another sender on the
+# channel waits, and takes over within CHANNEL_LEASE_SECONDS if this one dies.
+CHANNEL_LEASE_SECONDS = 30
+RENEW_SECONDS = 10
 
 
 class SendRefused(Exception):
@@ -128,7 +134,6 @@ async def send_campaign(
         SendRefused: nothing was sent, with the reason in Italian for the admin.
     """
     run = Run()
-    worker = worker_id()
     if not force and (why := closed_reason(now(), config)):
         raise SendRefused(f"invio rimandato: {why} (usa --force per inviare comunque)")
     campaign, names = await asyncio.to_thread(
@@ -136,64 +141,116 @@ async def send_campaign(
     )
     executor = _db_executor(sessions)
     token = _EXECUTOR.set(executor)
-    paced = pacers(config)
+    worker = worker_id()
+    send = _Send(
+        sessions=sessions,
+        campaign=campaign,
+        channels=channels,
+        pacers=pacers(config),
+        commits=GroupCommit(sessions, worker),
+        config=config,
+        worker=worker,
+        run=run,
+        force=force,
+        now=now,
+        progress=progress,
+    )
     try:
-        return await _rounds(
-            sessions, campaign, names, channels, paced, config, worker, run, force, now, progress
-        )
+        return await _rounds(send, names)
     finally:
-        # Reservations not used (paused, cancelled, crashed task) go back at once.
+        # Reservations not used (paused, cancelled, crashed task) go back at once, and so
+        # do the channels, for another sender waiting for them.
         await _db(_release_all, sessions, campaign_id, worker)
+        await _db(_give_back, sessions, names, worker)
         _EXECUTOR.reset(token)
         executor.shutdown(wait=False)
 
 
-async def _rounds(
-    sessions: sessionmaker[Session],
-    campaign: Campaign,
-    names: list[str],
-    channels: Mapping[str, Channel],
-    paced: Mapping[str, Pacer],
-    config: CampaignsConfig,
-    worker: str,
-    run: Run,
-    force: bool,
-    now: Callable[[], datetime],
-    progress: Callable[[int], None] | None,
-) -> Run:
-    campaign_id = campaign.id
+@dataclass
+class _Send:
+    """What every worker of one `send_campaign` call shares."""
+
+    sessions: sessionmaker[Session]
+    campaign: Campaign
+    channels: Mapping[str, Channel]
+    pacers: Mapping[str, Pacer]
+    commits: GroupCommit
+    config: CampaignsConfig
+    worker: str
+    run: Run
+    force: bool
+    now: Callable[[], datetime]
+    progress: Callable[[int], None] | None
+    held: set[str] = field(default_factory=set)  # channels whose lease this sender holds
+
+
+async def _rounds(send: _Send, names: list[str]) -> Run:
+    run, campaign_id = send.run, send.campaign.id
     while True:
         before = run.final
-        tasks = [
-            _work(
-                sessions,
-                campaign,
-                name,
-                channels,
-                paced,
-                config,
-                worker,
-                run,
-                force,
-                now,
-                progress,
+        send.held = await _db(_take, send.sessions, names, send.worker)
+        keeper = asyncio.create_task(_keep(send))
+        try:
+            await asyncio.gather(
+                *(
+                    _work(send, name)
+                    for name in sorted(send.held)
+                    for _ in range(send.config.concurrency)
+                )
             )
-            for name in names
-            for _ in range(config.concurrency)
-        ]
-        await asyncio.gather(*tasks)
+        finally:
+            keeper.cancel()
         if run.paused:
             return run
-        pending, inflight = await _db(_unfinished, sessions, campaign_id)
+        pending, inflight = await _db(_unfinished, send.sessions, campaign_id)
         if not pending and not inflight:
-            await _db(_set_status, sessions, campaign_id, CampaignStatus.DONE)
+            await _db(_set_status, send.sessions, campaign_id, CampaignStatus.DONE)
             run.done = True
             return run
         if run.final == before:
-            # Nothing left for us: another sender is finishing (rows in flight or reserved),
-            # or died (its claims become uncertain, its reservations lapse): wait and see.
+            # Nothing left for us: another sender holds the channel or is finishing (rows in
+            # flight or reserved), or died (its lease and reservations lapse, its claims
+            # become uncertain): wait and see.
             await asyncio.sleep(POLL_SECONDS)
-            run.recovered += await _db(_recover, sessions, campaign_id, config)
+            run.recovered += await _db(_recover, send.sessions, campaign_id, send.config)
+
+
+def _lease_name(channel: str) -> str:
+    return f"campaign-send:{channel}"
+
+
+def _take(sessions: sessionmaker[Session], names: list[str], worker: str) -> set[str]:
+    """The channels this sender may send on now (their leases taken or renewed)."""
+    with sessions.begin() as session:
+        return {
+            name
+            for name in names
+            if leases.acquire(
+                session, name=_lease_name(name), holder=worker, seconds=CHANNEL_LEASE_SECONDS
+            )
+        }
+
+
+def _give_back(sessions: sessionmaker[Session], names: list[str], worker: str) -> None:
+    with sessions.begin() as session:
+        for name in names:
+            leases.release(session, name=_lease_name(name), holder=worker)
+
+
+async def _keep(send: _Send) -> None:
+    """Renews the channel leases while the workers run. A lease lost (this process stalled
+    past its expiry and another sender took the channel over) stops that channel's workers;
+    the row claims still keep the two from sending anything twice."""
+    while send.held:
+        await asyncio.sleep(RENEW_SECONDS)
+        try:
+            kept = await _db(_take, send.sessions, sorted(send.held), send.worker)
+        except Exception as exc:  # a database hiccup: the lease outlives a few of them
+            log.warning("campaign channel lease not renewed: %s", type(exc).__name__)
+            continue
+        if lost := send.held - kept:
+            log.warning("campaign %d: channel lease lost: %s", send.campaign.id, sorted(lost))
+        send.held &= kept
 
 
 def _prepare(
@@ -259,29 +316,68 @@ def _reserve(
         )
 
 
-def _step(
-    sessions: sessionmaker[Session],
-    done: tuple[outbox.Claimed, Result] | None,
-    following: outbox.Claimed | None,
-    worker: str,
-) -> bool:
-    """One transaction per message: records the previous outcome and marks the next row in
-    flight (committed before its API call). False when the next row is no longer ours."""
+Step = tuple[tuple[outbox.Claimed, Result] | None, outbox.Claimed | None]
+
+
+def _steps(sessions: sessionmaker[Session], steps: list[Step], worker: str) -> list[bool]:
+    """Records each step's previous outcome and marks its next row in flight, all in one
+    transaction (committed before any of those API calls). For each step: False when its
+    next row is no longer ours."""
+    started = []
     with sessions.begin() as session:
-        if done is not None:
-            claimed, result = done
-            assert result.status is not None
-            outbox.finish(
-                session,
-                claimed=claimed,
-                status=result.status,
-                reason=result.reason,
-                gone=result.gone,
-                external_id=result.external_id,
+        for done, following in steps:
+            if done is not None:
+                claimed, result = done
+                assert result.status is not None
+                outbox.finish(
+                    session,
+                    claimed=claimed,
+                    status=result.status,
+                    reason=result.reason,
+                    gone=result.gone,
+                    external_id=result.external_id,
+                )
+            started.append(
+                following is not None and outbox.start(session, claimed=following, worker=worker)
             )
-        if following is None:
-            return False
-        return outbox.start(session, claimed=following, worker=worker)
+    return started
+
+
+class GroupCommit:
+    """The workers' steps, committed together: steps asked for while a transaction runs
+    share the next one. Every row is still in flight on disk before its own API call, but
+    at a hundred messages a second the database sees a transaction per batch, not per
+    message (one per message kept SQLite's single writer from reaching the rate)."""
+
+    def __init__(self, sessions: sessionmaker[Session], worker: str) -> None:
+        self._sessions = sessions
+        self._worker = worker
+        self._waiting: list[tuple[Step, asyncio.Future[bool]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def step(
+        self, done: tuple[outbox.Claimed, Result] | None, following: outbox.Claimed | None
+    ) -> bool:
+        """Records `done` and marks `following` in flight; False when it is no longer ours."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((done, following), future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                started = await _db(_steps, self._sessions, [s for s, _ in batch], self._worker)
+            except Exception as exc:  # every worker of the batch sees the failure
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for (_, future), ok in zip(batch, started, strict=True):
+                    if not future.done():  # its worker may have been cancelled meanwhile
+                        future.set_result(ok)
 
 
 def _release_all(sessions: sessionmaker[Session], campaign_id: int, worker: str) -> None:
@@ -302,53 +398,44 @@ def _touch(sessions: sessionmaker[Session], recipient_id: int) -> None:
         outbox.touch(session, recipient_id=recipient_id)
 
 
-async def _work(
-    sessions: sessionmaker[Session],
-    campaign: Campaign,
-    channel: str,
-    channels: Mapping[str, Channel],
-    pacers: Mapping[str, Pacer],
-    config: CampaignsConfig,
-    worker: str,
-    run: Run,
-    force: bool,
-    now: Callable[[], datetime],
-    progress: Callable[[int], None] | None,
-) -> None:
+async def _work(send: _Send, channel: str) -> None:
+    run, config = send.run, send.config
     done: tuple[outbox.Claimed, Result] | None = None
     reserved: list[outbox.Claimed] = []
     try:
-        while run.paused is None:
-            if not force and (why := closed_reason(now(), config)):
+        while run.paused is None and channel in send.held:
+            if not send.force and (why := closed_reason(send.now(), config)):
                 run.paused = why
                 break
             if not reserved:
-                reserved = await _db(_reserve, sessions, campaign.id, worker, channel, config)
+                reserved = await _db(
+                    _reserve, send.sessions, send.campaign.id, send.worker, channel, config
+                )
                 if not reserved:
                     break
             claimed = reserved.pop(0)
-            started = await _db(_step, sessions, done, claimed, worker)
+            started = await send.commits.step(done, claimed)
             done = None
             if not started:
                 continue
             message = OutboundMessage(
                 claimed.channel,  # type: ignore[arg-type]  # only telegram/whatsapp are stored
                 claimed.address,
-                campaign_reply(claimed.channel, campaign.text),
+                campaign_reply(claimed.channel, send.campaign.text),
             )
-            result = await _deliver(sessions, claimed, message, channels, pacers, config)
+            result = await _deliver(send, claimed, message)
             done = (claimed, result)
             run.final += 1
             if result.status is RecipientStatus.SENT:
                 run.sent += 1
                 run.by_channel[claimed.channel] = run.by_channel.get(claimed.channel, 0) + 1
-            if progress is not None:
-                progress(1)
+            if send.progress is not None:
+                send.progress(1)
     finally:
         if done is not None:  # the last outcome of this worker
-            await _db(_step, sessions, done, None, worker)
+            await send.commits.step(done, None)
         if reserved:
-            await _db(_release, sessions, [c.id for c in reserved], worker)
+            await _db(_release, send.sessions, [c.id for c in reserved], send.worker)
 
 
 def _release(sessions: sessionmaker[Session], ids: list[int], worker: str) -> None:
@@ -356,23 +443,16 @@ def _release(sessions: sessionmaker[Session], ids: list[int], worker: str) -> No
         outbox.release(session, ids=ids, worker=worker)
 
 
-async def _deliver(
-    sessions: sessionmaker[Session],
-    claimed: outbox.Claimed,
-    message: OutboundMessage,
-    channels: Mapping[str, Channel],
-    pacers: Mapping[str, Pacer],
-    config: CampaignsConfig,
-) -> Result:
-    pacer = pacers[claimed.channel]
-    for number in range(1, config.max_attempts + 1):
+async def _deliver(send: _Send, claimed: outbox.Claimed, message: OutboundMessage) -> Result:
+    pacer = send.pacers[claimed.channel]
+    for number in range(1, send.config.max_attempts + 1):
         await pacer.wait()
-        result = await attempt(channels[claimed.channel], message, backoff=2.0 ** (number - 1))
+        result = await attempt(send.channels[claimed.channel], message, backoff=2.0 ** (number - 1))
         if result.retry_after is None:
             return result
         log.info(
             "campaign send throttled reason=%s retry_in=%.1fs", result.reason, result.retry_after
         )
         pacer.hold(result.retry_after)  # the whole channel slows down, not just this worker
-        await _db(_touch, sessions, claimed.id)
+        await _db(_touch, send.sessions, claimed.id)
     return Result(RecipientStatus.FAILED, f"{result.reason}_gave_up")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import outbox
+from bot.campaigns import outbox, sender
+from bot.campaigns.attempt import Result
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.db.campaign_models import CampaignRecipient, RecipientStatus
 from tests.campaigns.conftest import add_subscribers
@@ -91,3 +92,25 @@ def test_the_sender_leaves_no_reservation_behind(
     with sessions() as s:
         attempts = s.scalars(select(CampaignRecipient.attempts).distinct()).all()
     assert attempts == [1]
+
+
+def test_steps_asked_together_are_one_transaction(sessions: sessionmaker[Session]) -> None:
+    add_subscribers(sessions, [("telegram", str(400 + i)) for i in range(3)])
+    campaign_id = create(sessions)
+    with sessions.begin() as s:
+        first, second, third = outbox.reserve(
+            s, campaign_id=campaign_id, worker="a", size=3, lease=LEASE
+        )
+    commits: list[object] = []
+    bind, count = sessions.kw["bind"], commits.append
+    event.listen(bind, "commit", count)
+    try:
+        started = sender._steps(
+            sessions,
+            [(None, first), ((first, Result(RecipientStatus.SENT)), second), (None, third)],
+            "a",
+        )
+    finally:
+        event.remove(bind, "commit", count)
+    assert started == [True, True, True] and len(commits) == 1
+    assert statuses(sessions) == {RecipientStatus.SENT: 1, RecipientStatus.INFLIGHT: 2}

@@ -61,6 +61,7 @@ def fake_twilio(fake_twilio_server: tuple[FakeTwilio, str]) -> FakeTwilio:
     fake = fake_twilio_server[0]
     fake.calls.clear()
     fake.fail_next.clear()
+    fake.sids.clear()
     return fake
 
 

@@ -13,6 +13,7 @@ from bot import scheduler
 from bot.console.jobs import run_tick
 from bot.db import conversations as repo
 from bot.db.base import utcnow
+from bot.db.console_models import SchedulerLease
 from bot.db.models import Handoff
 from bot.settings import ConsoleConfig
 from flows.state import DialogueState, Step
@@ -129,5 +130,6 @@ def test_the_running_app_leads_and_stores_its_job(
         time.sleep(0.05)
     with sessions() as s:
         ids = s.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
-        holder = s.execute(select(scheduler.SchedulerLease.holder)).scalar_one()
+        stmt = select(SchedulerLease.holder).where(SchedulerLease.name == scheduler.LEASE_NAME)
+        holder = s.execute(stmt).scalar_one()
     assert "console.handoff_tick" in ids and holder
