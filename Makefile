@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 MODEL := var/models/frontdesk-nlu.tar.gz
-NLU_SOURCES := $(shell find nlu/data -name '*.yml' 2>/dev/null) nlu/config.yml
+NLU_SOURCES := $(shell find nlu/data -name '*.yml' 2>/dev/null) nlu/config.yml nlu/text.py nlu/rasa_components.py
 
 .PHONY: setup app rasa model browser run test lint typecheck clean
 

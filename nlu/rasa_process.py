@@ -31,11 +31,13 @@ def rasa_executable() -> Path:
     return path
 
 
-def _env() -> dict[str, str]:
+def rasa_env() -> dict[str, str]:
     env = dict(os.environ)
     # Quiet TensorFlow and keep Rasa from phoning home (no internet here anyway).
     env.update(TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false", LOG_LEVEL="WARNING")
     env.pop("DATABASE_URL", None)  # Rasa must never touch the app's database
+    # Our pipeline component (nlu.rasa_components) is imported from this checkout.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return env
 
 
@@ -63,7 +65,7 @@ def train(model_dir: Path, *, config: Path | None = None, data: Path | None = No
         "--fixed-model-name",
         MODEL_NAME,
     ]
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), check=False)
+    proc = subprocess.run(cmd, cwd=ROOT, env=rasa_env(), check=False)
     if proc.returncode != 0 or not model_path(model_dir).exists():
         raise RasaError(f"rasa train nlu failed (exit {proc.returncode})")
     return model_path(model_dir)
@@ -105,7 +107,7 @@ class RasaServer:
         self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
-            env=_env(),
+            env=rasa_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -166,6 +168,6 @@ def rasa_test(
     else:
         assert model is not None and data is not None
         cmd += ["--nlu", str(data), "--model", str(model)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), check=False)
+    proc = subprocess.run(cmd, cwd=ROOT, env=rasa_env(), check=False)
     if proc.returncode != 0:
         raise RasaError(f"rasa test nlu failed (exit {proc.returncode})")
