@@ -7,6 +7,7 @@ received it, and a duplicate broadcast is worse than one reported as uncertain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -14,7 +15,9 @@ from typing import Any, cast
 from sqlalchemy import (
     CursorResult,
     Executable,
+    Table,
     and_,
+    bindparam,
     exists,
     func,
     insert,
@@ -26,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.campaigns import subscriptions
+from bot.campaigns.attempt import Result
 from bot.db import channel_repo
 from bot.db.base import utcnow
 from bot.db.campaign_models import (
@@ -57,11 +61,13 @@ class Claimed:
     address: str
 
 
+# No ORM objects of these rows live in the sessions that update them: skip synchronising
+# them (it costs more than the UPDATE itself at a hundred messages a second).
+_NO_SYNC = {"synchronize_session": False}
+
+
 def _rowcount(session: Session, statement: Executable) -> int:
-    # No ORM objects of these rows live in the session: skip synchronising them (it costs
-    # more than the UPDATE itself at a hundred messages a second).
-    options = {"synchronize_session": False}
-    return cast(CursorResult[Any], session.execute(statement, execution_options=options)).rowcount
+    return cast(CursorResult[Any], session.execute(statement, execution_options=_NO_SYNC)).rowcount
 
 
 def audience_query(audience: Audience) -> Any:
@@ -241,12 +247,19 @@ def reserve(
 
 
 def start(session: Session, *, claimed: Claimed, worker: str) -> bool:
-    """Marks a reserved row in flight, right before its API call (the caller commits at once).
+    """Marks one reserved row in flight (see `start_many`)."""
+    return claimed.id in start_many(session, claimed=[claimed], worker=worker)
 
-    False when the row is no longer this sender's (its lease lapsed and another sender took
-    it) or the resident opted out or became unreachable since the reservation: then it is
-    released, and the next reservation decides what to do with it.
+
+def start_many(session: Session, *, claimed: Sequence[Claimed], worker: str) -> set[int]:
+    """Marks reserved rows in flight, in one UPDATE, right before their API calls (the caller
+    commits at once). Returns the ids now in flight.
+
+    A row is not started when it is no longer this sender's (its lease lapsed and another
+    sender took it) or the resident opted out or became unreachable since the reservation:
+    then it is released, and the next reservation decides what to do with it.
     """
+    ids = [c.id for c in claimed]
     still_wanted = and_(
         exists(
             select(Subscription.id).where(
@@ -260,19 +273,24 @@ def start(session: Session, *, claimed: Claimed, worker: str) -> bool:
         ),
     )
     mine = and_(
-        CampaignRecipient.id == claimed.id,
+        CampaignRecipient.id.in_(ids),
         CampaignRecipient.status == RecipientStatus.PENDING,
         CampaignRecipient.claimed_by == worker[:80],
     )
-    values = {
-        "status": RecipientStatus.INFLIGHT,
-        "claimed_at": utcnow(),
-        "attempts": CampaignRecipient.attempts + 1,
-    }
-    if _rowcount(session, update(CampaignRecipient).where(mine, still_wanted).values(**values)):
-        return True
-    release(session, ids=[claimed.id], worker=worker)
-    return False
+    stmt = (
+        update(CampaignRecipient)
+        .where(mine, still_wanted)
+        .values(
+            status=RecipientStatus.INFLIGHT,
+            claimed_at=utcnow(),
+            attempts=CampaignRecipient.attempts + 1,
+        )
+        .returning(CampaignRecipient.id)
+    )
+    started = set(session.scalars(stmt, execution_options=_NO_SYNC).all())
+    if rest := [i for i in ids if i not in started]:
+        release(session, ids=rest, worker=worker)
+    return started
 
 
 def release(session: Session, *, ids: list[int], worker: str) -> int:
@@ -346,40 +364,53 @@ def touch(session: Session, *, recipient_id: int) -> None:
     )
 
 
-def finish(
-    session: Session,
-    *,
-    claimed: Claimed,
-    status: RecipientStatus,
-    reason: str | None = None,
-    gone: bool = False,
-    external_id: str | None = None,
-) -> None:
-    """Records the outcome of one send (and deactivates a resident who is gone).
+def finish(session: Session, outcomes: Sequence[tuple[Claimed, Result]]) -> None:
+    """Records the outcomes of sends, in one statement for any number of them (plus one for
+    the WhatsApp MessageSids, and a deactivation for each resident who is gone).
 
-    `external_id` is the provider's message id: stored here, with the resident's hash, so
-    that Twilio's status callbacks reach this recipient (the adapter does not store it).
+    The MessageSid is stored here with the resident's hash, so that Twilio's status
+    callbacks reach the recipient (the adapter does not store it on the send path).
     """
-    values: dict[str, Any] = {"status": status, "reason": reason and reason[:48]}
-    if status is RecipientStatus.SENT:
-        values["sent_at"] = utcnow()
-        if external_id and claimed.channel == "whatsapp":
-            values["external_id"] = external_id[:64]
-            channel_repo.record_status(
-                session,
-                channel="whatsapp",
-                external_id=external_id,
-                status="queued",
-                address=claimed.address,
-            )
-    _rowcount(
-        session,
-        update(CampaignRecipient).where(CampaignRecipient.id == claimed.id).values(**values),
-    )
-    if gone:
-        subscriptions.deactivate(
-            session, channel=claimed.channel, address=claimed.address, reason=reason or "gone"
+    if not outcomes:
+        return
+    now = utcnow()
+    rows, sids = [], []
+    for claimed, result in outcomes:
+        assert result.status is not None, "a retry is not an outcome"
+        sent = result.status is RecipientStatus.SENT
+        sid = result.external_id if sent and claimed.channel == "whatsapp" else None
+        rows.append(
+            {
+                "row": claimed.id,
+                "new_status": result.status,
+                "new_reason": result.reason and result.reason[:48],
+                "new_sent_at": now if sent else None,
+                "new_external_id": sid and sid[:64],
+            }
         )
+        if sid:
+            sids.append((sid, claimed.address))
+    table = cast(Table, CampaignRecipient.__table__)  # Core: one executemany for the batch
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row"))
+        .values(
+            status=bindparam("new_status"),
+            reason=bindparam("new_reason"),
+            sent_at=bindparam("new_sent_at"),
+            external_id=bindparam("new_external_id"),
+        ),
+        rows,
+    )
+    channel_repo.record_sent(session, channel="whatsapp", sent=sids)
+    for claimed, result in outcomes:
+        if result.gone:
+            subscriptions.deactivate(
+                session,
+                channel=claimed.channel,
+                address=claimed.address,
+                reason=result.reason or "gone",
+            )
 
 
 def unfinished(session: Session, *, campaign_id: int) -> tuple[int, int]:

@@ -320,27 +320,16 @@ Step = tuple[tuple[outbox.Claimed, Result] | None, outbox.Claimed | None]
 
 
 def _steps(sessions: sessionmaker[Session], steps: list[Step], worker: str) -> list[bool]:
-    """Records each step's previous outcome and marks its next row in flight, all in one
+    """Records the steps' previous outcomes and marks their next rows in flight, all in one
     transaction (committed before any of those API calls). For each step: False when its
     next row is no longer ours."""
-    started = []
     with sessions.begin() as session:
-        for done, following in steps:
-            if done is not None:
-                claimed, result = done
-                assert result.status is not None
-                outbox.finish(
-                    session,
-                    claimed=claimed,
-                    status=result.status,
-                    reason=result.reason,
-                    gone=result.gone,
-                    external_id=result.external_id,
-                )
-            started.append(
-                following is not None and outbox.start(session, claimed=following, worker=worker)
-            )
-    return started
+        outbox.finish(session, [done for done, _ in steps if done is not None])
+        following = [row for _, row in steps if row is not None]
+        started = (
+            outbox.start_many(session, claimed=following, worker=worker) if following else set()
+        )
+    return [row is not None and row.id in started for _, row in steps]
 
 
 class GroupCommit:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, delete, select, update
+from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -141,6 +142,41 @@ def record_status(
         )
     newer = update(OutboundStatus).where(*row, OutboundStatus.rank < rank).values(**changes)
     return _rowcount(session, newer) == 1
+
+
+def record_sent(session: Session, *, channel: str, sent: Sequence[tuple[str, str]]) -> None:
+    """Stores messages just sent, as (MessageSid, address) pairs: status `queued` with the
+    resident's hash, in two statements for any number of them (batched campaign sends).
+
+    Status callbacks that arrived first keep their status and only get the hash added.
+    """
+    if not sent:
+        return
+    table = cast(Table, OutboundStatus.__table__)  # Core: one executemany for the batch
+    rows = [{"sid": sid[:64], "hashed": address_hash(channel, address)} for sid, address in sent]
+    queued = {"channel": channel, "status": "queued", "rank": STATUS_RANK["queued"]}
+    session.execute(
+        _insert(session)(table)
+        .values(
+            external_id=bindparam("sid"),
+            address_hash=bindparam("hashed"),
+            recipient_gone=False,
+            updated_at=utcnow(),
+            **queued,
+        )
+        .on_conflict_do_nothing(),
+        rows,
+    )
+    session.execute(
+        update(table)
+        .where(
+            table.c.channel == channel,
+            table.c.external_id == bindparam("sid"),
+            table.c.address_hash.is_(None),
+        )
+        .values(address_hash=bindparam("hashed")),
+        rows,
+    )
 
 
 def outbound_status(session: Session, *, channel: str, external_id: str) -> OutboundStatus | None:
