@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 # Stable constraint names so that Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -20,6 +22,13 @@ NAMING = {
 def utcnow() -> datetime:
     """Timezone-aware now, the only clock the models use."""
     return datetime.now(UTC)
+
+
+def dialect_insert(session: Session) -> Any:
+    """The session's dialect INSERT, which offers ON CONFLICT: races are decided inside the
+    database, on SQLite and PostgreSQL alike."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class Base(DeclarativeBase):

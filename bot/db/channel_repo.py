@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db.base import utcnow
+from bot.db.base import dialect_insert, utcnow
 from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus
 
 # Twilio's message lifecycle: a callback may arrive late ('sent' after 'delivered'), so a
@@ -33,12 +32,6 @@ STATUS_RANK: dict[str, int] = {
 def address_hash(channel: str, address: str) -> str:
     """A stable pseudonym of a resident's address (also used to correlate log lines)."""
     return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:32]
-
-
-def _insert(session: Session) -> Any:
-    # Both dialects offer INSERT ... ON CONFLICT, which decides races inside the database.
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _rowcount(session: Session, statement: Executable) -> int:
@@ -67,12 +60,12 @@ def accept_inbound(
     """
     now = now or utcnow()
     if external_id is not None:
-        insert = _insert(session)(InboundReceipt).values(
+        insert = dialect_insert(session)(InboundReceipt).values(
             channel=channel, external_id=external_id[:64], received_at=now
         )
         if not _inserted(session, insert.on_conflict_do_nothing().returning(InboundReceipt.id)):
             return False
-    contact = _insert(session)(ChannelContact).values(
+    contact = dialect_insert(session)(ChannelContact).values(
         channel=channel, address_hash=address_hash(channel, address), last_inbound_at=now
     )
     session.execute(
@@ -128,7 +121,7 @@ def record_status(
         "recipient_gone": recipient_gone,
         "updated_at": now,
     }
-    insert = _insert(session)(OutboundStatus).values(
+    insert = dialect_insert(session)(OutboundStatus).values(
         channel=channel, external_id=external_id[:64], address_hash=hashed, **changes
     )
     if _inserted(session, insert.on_conflict_do_nothing().returning(OutboundStatus.id)):
@@ -156,7 +149,7 @@ def record_sent(session: Session, *, channel: str, sent: Sequence[tuple[str, str
     rows = [{"sid": sid[:64], "hashed": address_hash(channel, address)} for sid, address in sent]
     queued = {"channel": channel, "status": "queued", "rank": STATUS_RANK["queued"]}
     session.execute(
-        _insert(session)(table)
+        dialect_insert(session)(table)
         .values(
             external_id=bindparam("sid"),
             address_hash=bindparam("hashed"),

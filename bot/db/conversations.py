@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db.base import utcnow
+from bot.db.base import dialect_insert, utcnow
 from bot.db.models import Conversation, ConversationState, Direction, Message
 
 
@@ -18,7 +17,6 @@ def lock_conversation(session: Session, *, channel: str, address: str) -> Conver
     On PostgreSQL the row lock (SELECT ... FOR UPDATE) serialises messages of the same
     resident across processes; SQLite serialises all writers anyway.
     """
-    dialect = session.get_bind().dialect.name
     values = {
         "channel": channel,
         "address": address,
@@ -26,8 +24,7 @@ def lock_conversation(session: Session, *, channel: str, address: str) -> Conver
         "updated_at": utcnow(),
         "last_message_at": utcnow(),
     }
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Conversation).values(**values).on_conflict_do_nothing())
+    session.execute(dialect_insert(session)(Conversation).values(**values).on_conflict_do_nothing())
     stmt = select(Conversation).where(
         Conversation.channel == channel, Conversation.address == address
     )

@@ -9,20 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db.base import utcnow
+from bot.db.base import dialect_insert, utcnow
 from bot.db.console_models import SchedulerLease
 
 
 def acquire(session: Session, *, name: str, holder: str, seconds: float) -> bool:
     """Takes or renews the lease `name`; True when `holder` now owns it for `seconds`."""
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(SchedulerLease)
+        dialect_insert(session)(SchedulerLease)
         .values(name=name, holder=holder, expires_at=now - timedelta(seconds=1))
         .on_conflict_do_nothing()
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer, case, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.base import dialect_insert
 from bot.db.models import NeedCount, NeedEvent
 
 KEY = ("month", "categoria", "comune", "age_bracket", "channel")
@@ -29,9 +29,7 @@ def bump(
 ) -> None:
     """Adds to the counts of one (month, categoria, comune, age_bracket, channel) row."""
     values = {k: key[k] if key[k] is not None else NONE for k in KEY}
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(NeedCount).values(
+    stmt = dialect_insert(session)(NeedCount).values(
         **values, requests=requests, unmet=unmet, handed_off=handed_off
     )
     session.execute(
