@@ -79,6 +79,8 @@ class RasaServer:
     port: int
     token: str
     process: subprocess.Popen[bytes] | None = None
+    log_file: Path | None = None
+    _log_start: int = 0  # where this run's lines begin in the (appended) log
 
     @property
     def url(self) -> str:
@@ -103,6 +105,8 @@ class RasaServer:
         """Starts the process (in its own process group, so Ctrl-C reaches us first)."""
         if not self.model.exists():
             raise RasaError(f"no NLU model at {self.model}: run `frontdesk nlu train`")
+        self.log_file = log_file
+        self._log_start = log_file.stat().st_size if log_file and log_file.exists() else 0
         out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             self.command(),
@@ -122,7 +126,8 @@ class RasaServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RasaError(f"Rasa exited with code {self.process.returncode}")
+                code = self.process.returncode
+                raise RasaError(f"Rasa exited with code {code}{self._log_tail()}")
             try:
                 resp = httpx.get(f"{self.url}/status", params={"token": self.token}, timeout=2)
                 if resp.status_code == 200 and resp.json().get("model_file"):
@@ -130,7 +135,21 @@ class RasaServer:
             except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.5)
-        raise RasaError(f"Rasa did not become ready within {timeout:.0f}s")
+        raise RasaError(f"Rasa did not become ready within {timeout:.0f}s{self._log_tail()}")
+
+    def port_was_taken(self) -> bool:
+        """Whether the process died because another one bound its port first."""
+        return "address already in use" in self._log_tail().lower()
+
+    def _log_tail(self, lines: int = 15) -> str:
+        """The end of this run's log, for the error message (startup lines only: Rasa logs
+        no message text at WARNING)."""
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        with self.log_file.open("rb") as log:
+            log.seek(self._log_start)
+            tail = log.read().decode(errors="replace").splitlines()[-lines:]
+        return f" (from {self.log_file}):\n" + "\n".join(tail)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops the child cleanly (SIGTERM, then SIGKILL)."""

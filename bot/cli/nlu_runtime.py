@@ -29,14 +29,14 @@ class NluEndpoint:
         return settings.nlu_client(self.url, self.token)
 
 
-def _free_port(preferred: int) -> int:
+def _free_port(preferred: int | None) -> int:
+    """The preferred port when it is free now, else one the system picks."""
     with socket.socket() as s:
         try:
-            s.bind(("127.0.0.1", preferred))
-            return preferred
+            s.bind(("127.0.0.1", preferred or 0))
         except OSError:
             s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+        return int(s.getsockname()[1])
 
 
 def ensure_model(settings: Settings) -> Path:
@@ -62,15 +62,26 @@ def nlu_endpoint(settings: Settings, *, log_file: Path | None = None) -> Iterato
         yield NluEndpoint(settings.rasa_url, settings.rasa_token)
         return
     model = ensure_model(settings)
-    port = _free_port(urlparse(settings.rasa_url).port or 5005)
     token = settings.rasa_token or secrets.token_urlsafe(24)
-    server = RasaServer(model=model, port=port, token=token)
+    server = RasaServer(model=model, port=_free_port(urlparse(settings.rasa_url).port), token=token)
     try:
-        server.start(log_file=log_file)
-        err.print(f"Avvio il server NLU (Rasa) su 127.0.0.1:{port}...")
-        server.wait_ready()
+        try:
+            _start(server, log_file)
+        except RasaError:
+            # The port was free when chosen but Rasa binds it only after loading the model:
+            # another program (a second `frontdesk chat`) may have taken it meanwhile.
+            if not server.port_was_taken():
+                raise
+            server = RasaServer(model=model, port=_free_port(None), token=token)
+            _start(server, log_file)
         yield NluEndpoint(server.url, token)
     except RasaError as exc:
         fail(str(exc))
     finally:
         server.stop()
+
+
+def _start(server: RasaServer, log_file: Path | None) -> None:
+    server.start(log_file=log_file)
+    err.print(f"Avvio il server NLU (Rasa) su 127.0.0.1:{server.port}...")
+    server.wait_ready()

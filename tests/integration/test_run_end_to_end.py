@@ -30,7 +30,9 @@ def port_open(port: int) -> bool:
 def wait_healthy(base: str, proc: subprocess.Popen[str], timeout: float = 300) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, "frontdesk run exited early"
+        if proc.poll() is not None:
+            out, _ = proc.communicate()
+            raise AssertionError(f"frontdesk run exited early ({proc.returncode}):\n{out[-3000:]}")
         try:
             body = httpx.get(f"{base}/healthz", timeout=2).json()
             if body["nlu"] == "ok":
