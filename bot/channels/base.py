@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from flows.replies import Button, Reply
 
 ChannelName = Literal["telegram", "whatsapp", "webchat", "terminal"]
 
-__all__ = ["Attachment", "Button", "Channel", "ChannelName", "InboundMessage", "OutboundMessage"]
+__all__ = [
+    "Attachment",
+    "Button",
+    "Channel",
+    "ChannelName",
+    "InboundMessage",
+    "OutboundMessage",
+    "Windowed",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,10 @@ class OutboundMessage:
     channel: ChannelName
     address: str
     reply: Reply
+    # Whether the provider's customer-service window (WhatsApp: 24 hours after the
+    # resident last wrote) is open, when the caller already looked it up for many residents
+    # at once; None: the adapter looks it up itself.
+    service_window: bool | None = None
 
     @property
     def text(self) -> str:
@@ -61,4 +74,14 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> str | None:
         """Delivers one reply. Returns the provider's id of the last message sent where the
         provider reports deliveries by that id (Twilio's MessageSid), else None."""
+        ...
+
+
+@runtime_checkable
+class Windowed(Protocol):
+    """A channel that may send free text only inside a service window (WhatsApp)."""
+
+    def service_windows(self, addresses: Sequence[str]) -> dict[str, bool]:
+        """Whether each resident's window is open and stays open for a while (blocking: one
+        database query for all of them; call it in a thread)."""
         ...

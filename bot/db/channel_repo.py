@@ -78,11 +78,19 @@ def accept_inbound(
 
 def last_inbound_at(session: Session, *, channel: str, address: str) -> datetime | None:
     """When the resident last wrote on this channel, if ever."""
-    stmt = select(ChannelContact.last_inbound_at).where(
+    return last_inbound_many(session, channel=channel, addresses=[address]).get(address)
+
+
+def last_inbound_many(
+    session: Session, *, channel: str, addresses: Sequence[str]
+) -> dict[str, datetime]:
+    """When each of these residents last wrote on this channel (absent: never), one query."""
+    hashes = {address_hash(channel, a): a for a in addresses}
+    stmt = select(ChannelContact.address_hash, ChannelContact.last_inbound_at).where(
         ChannelContact.channel == channel,
-        ChannelContact.address_hash == address_hash(channel, address),
+        ChannelContact.address_hash.in_(list(hashes)),
     )
-    return session.scalars(stmt).first()
+    return {hashes[h]: at for h, at in session.execute(stmt)}
 
 
 def record_status(

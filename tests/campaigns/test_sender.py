@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,8 +14,12 @@ from bot.campaigns import outbox, report
 from bot.campaigns.sender import SendRefused, send_campaign
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.campaigns.transport import campaign_channels
+from bot.channels.base import OutboundMessage
+from bot.channels.whatsapp import WINDOW_MARGIN
 from bot.db import channel_repo
+from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignRecipient, Subscriber
+from bot.db.channel_models import ChannelContact
 from bot.settings import CampaignsConfig, Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
 from tests.channels.fakes import (
@@ -105,6 +110,60 @@ def test_inside_the_window_whatsapp_gets_free_text(
     send(channel_settings, sessions, create(sessions))
     body = fake_twilio.calls[0].params["Body"]
     assert body.startswith("Iscrizioni aperte!") and "STOP" in body
+
+
+def test_a_window_about_to_close_gets_the_template(
+    channel_settings: Settings, sessions: sessionmaker[Session], fake_twilio: FakeTwilio
+) -> None:
+    # Windows are looked up with the reservation, before the send: one closing within
+    # WINDOW_MARGIN could close before the API call, and free text would then be refused.
+    closing, open_ = WA, "whatsapp:+393330000002"
+    add_subscribers(sessions, [("whatsapp", closing), ("whatsapp", open_)])
+    hours = channel_settings.config.whatsapp.window_hours
+    with sessions.begin() as s:
+        for address in (closing, open_):
+            channel_repo.accept_inbound(s, channel="whatsapp", address=address, external_id=None)
+        s.execute(
+            update(ChannelContact)
+            .where(ChannelContact.address_hash == channel_repo.address_hash("whatsapp", closing))
+            .values(last_inbound_at=utcnow() - timedelta(hours=hours) + WINDOW_MARGIN / 2)
+        )
+    send(channel_settings, sessions, create(sessions))
+    by_number = {call.params["To"]: call.params for call in fake_twilio.calls}
+    assert by_number[closing]["ContentSid"].startswith("HX") and "Body" not in by_number[closing]
+    assert by_number[open_]["Body"].startswith("Iscrizioni aperte!")
+
+
+def test_the_heap_before_a_send_is_out_of_the_collectors_sight_until_it_ends(
+    channel_settings: Settings, sessions: sessionmaker[Session], fake_telegram: FakeTelegram
+) -> None:
+    # A full collection over the app's objects stalls the loop ~100 ms: the requests paced
+    # meanwhile would reach the provider together, above its per-second limit.
+    add_subscribers(sessions, [("telegram", "1001")])
+    campaign_id = create(sessions)
+    frozen: list[int] = []
+
+    async def go() -> None:
+        async with campaign_channels(channel_settings, sessions) as channels:
+            telegram = channels["telegram"]
+            send_one = telegram.send
+
+            async def counted(message: OutboundMessage) -> str | None:
+                frozen.append(gc.get_freeze_count())
+                return await send_one(message)
+
+            telegram.send = counted  # type: ignore[method-assign]
+            await send_campaign(
+                sessions=sessions,
+                campaign_id=campaign_id,
+                channels=channels,
+                config=fast_config(),
+                now=lambda: OPEN,
+            )
+
+    asyncio.run(go())
+    assert len(frozen) == 1 and frozen[0] > 10_000
+    assert gc.get_freeze_count() == 0
 
 
 def test_blocked_and_unsubscribed_numbers_become_inactive(
