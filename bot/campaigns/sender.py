@@ -100,12 +100,12 @@ def rates(config: CampaignsConfig) -> dict[str, float]:
 
 def pacers(config: CampaignsConfig) -> dict[str, Pacer]:
     """One pacer per channel, shared by every worker of this sender: slots spaced at
-    HEADROOM x the rate, and never more than the configured rate in any sliding second."""
+    HEADROOM x the rate, and never more than the configured rate in any sliding 1/HEADROOM
+    seconds. The provider counts arrivals: the extra 3% of a second absorbs the jitter on
+    the way (up to ~40 ms measured on a loaded 2-core machine, once the collector no longer
+    stalls the loop) at a cost of 0.2% of the average."""
     return {
-        # The cap is on a plain sliding second: stretching it to 1/HEADROOM s (room for
-        # jitter on the way to the provider) cost catch-up after late wake-ups and did not
-        # lower the busiest second the fake servers saw (jitter there is above 30 ms).
-        name: Pacer(rate * HEADROOM, limit=max(1, math.floor(rate)))
+        name: Pacer(rate * HEADROOM, limit=max(1, math.floor(rate)), window=1 / HEADROOM)
         for name, rate in rates(config).items()
     }
 
