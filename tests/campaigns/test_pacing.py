@@ -13,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.campaigns.pacing import Pacer
+from bot.campaigns.sender import CAP_WINDOW, HEADROOM
 
 
 class Clock:
@@ -159,9 +160,9 @@ def test_no_sliding_second_ever_exceeds_the_limit(
 
 @pytest.mark.parametrize(("limit", "workers"), [(30, 16), (80, 16), (80, 1)])
 def test_the_average_stays_above_95_percent(limit: int, workers: int) -> None:
-    # As the sender builds it: spacing at 97% of the limit, the cap over 1/0.97 s.
+    # As the sender builds it: spacing at HEADROOM x the limit, the cap over CAP_WINDOW.
     clock = Clock(lateness=[0.0] * 50 + [0.01, 0.0, 0.02, 0.0, 0.005] * 400)
-    pacer = Pacer(limit * 0.97, limit=limit, window=1 / 0.97, clock=clock, sleep=clock.sleep)
+    pacer = Pacer(limit * HEADROOM, limit=limit, window=CAP_WINDOW, clock=clock, sleep=clock.sleep)
     sends: list[float] = []
     start = clock.now
 
