@@ -177,22 +177,23 @@ class WhatsApp:
                 and no template is configured.
             twilio.base.exceptions.TwilioRestException: any other API error.
         """
+        to = message.address
         window = message.service_window
-        if window is None:
-            address, now = message.address, timedelta(0)
-            window = (await asyncio.to_thread(self.service_windows, [address], margin=now))[address]
+        if window is None:  # sent right after this lookup: no margin
+            windows = await asyncio.to_thread(self.service_windows, [to], margin=timedelta(0))
+            window = windows[to]
         if window:
             sid = None
             for part in split_text(numbered_text(message.reply), MAX_BODY):
-                sid = await asyncio.to_thread(self._create, message.address, {"body": part})
+                sid = await asyncio.to_thread(self._create, to, {"body": part})
             return sid
         template = self._config.template_content_sid
         if template is None:
-            raise self._gone(message.address, "outside_window", 63016)
+            raise self._gone(to, "outside_window", 63016)
         flat = " ".join(numbered_text(message.reply).split())[: self._config.template_max_chars]
         variables = json.dumps({self._config.template_variable: flat}, ensure_ascii=False)
         return await asyncio.to_thread(
-            self._create, message.address, {"content_sid": template, "content_variables": variables}
+            self._create, to, {"content_sid": template, "content_variables": variables}
         )
 
     def service_windows(
@@ -216,16 +217,11 @@ class WhatsApp:
             if exc.code in PERMANENT_ERRORS:
                 raise self._gone(to, PERMANENT_ERRORS[exc.code], exc.code) from exc
             raise
+        sid = str(sent.sid)
         if self._record_sends:
             with self._sessions.begin() as session:
-                channel_repo.record_status(
-                    session,
-                    channel=self.name,
-                    external_id=str(sent.sid),
-                    status=str(sent.status or "queued"),
-                    address=to,
-                )
-        return str(sent.sid)
+                channel_repo.record_sent(session, channel=self.name, sent=[(sid, to)])
+        return sid
 
     def _gone(self, address: str, reason: str, code: int) -> RecipientGone:
         log.warning(

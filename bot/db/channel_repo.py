@@ -101,9 +101,9 @@ def record_status(
     status: str,
     error_code: int | None = None,
     recipient_gone: bool = False,
-    address: str | None = None,
 ) -> bool:
-    """Stores the delivery status of an outbound message, keeping the most advanced one.
+    """Stores a status callback of an outbound message, keeping the most advanced status
+    (`record_sent` stores the message itself when it is sent).
 
     Args:
         session: an open transaction.
@@ -112,7 +112,6 @@ def record_status(
         status: one of STATUS_RANK; unknown statuses are ignored.
         error_code: the provider's error code, if the message failed.
         recipient_gone: the error means the resident cannot be reached any more.
-        address: the recipient, when known (at send time; callbacks do not need it).
 
     Returns:
         True when the stored status changed, False for an out-of-order or unknown status.
@@ -120,34 +119,27 @@ def record_status(
     rank = STATUS_RANK.get(status)
     if rank is None:
         return False
-    now = utcnow()
-    hashed = address_hash(channel, address) if address else None
     changes = {
         "status": status,
         "rank": rank,
         "error_code": error_code,
         "recipient_gone": recipient_gone,
-        "updated_at": now,
+        "updated_at": utcnow(),
     }
     insert = dialect_insert(session)(OutboundStatus).values(
-        channel=channel, external_id=external_id[:64], address_hash=hashed, **changes
+        channel=channel, external_id=external_id[:64], **changes
     )
     if _inserted(session, insert.on_conflict_do_nothing().returning(OutboundStatus.id)):
         return True
     row = (OutboundStatus.channel == channel, OutboundStatus.external_id == external_id[:64])
-    if hashed:  # the status callback overtook our own insert at send time
-        session.execute(
-            update(OutboundStatus)
-            .where(*row, OutboundStatus.address_hash.is_(None))
-            .values(address_hash=hashed)
-        )
     newer = update(OutboundStatus).where(*row, OutboundStatus.rank < rank).values(**changes)
     return _rowcount(session, newer) == 1
 
 
 def record_sent(session: Session, *, channel: str, sent: Sequence[tuple[str, str]]) -> None:
     """Stores messages just sent, as (MessageSid, address) pairs: status `queued` with the
-    resident's hash, in two statements for any number of them (batched campaign sends).
+    resident's hash, in two statements for any number of them (a reply, or a campaign's
+    batch).
 
     Status callbacks that arrived first keep their status and only get the hash added.
     """

@@ -273,15 +273,16 @@ def test_a_late_permanent_failure_skips_and_deactivates(
 ) -> None:
     add_subscribers(sessions, [("whatsapp", WA)])
     campaign_id = create(sessions)
-    with sessions.begin() as s:  # a status callback of an earlier message: 63016, gone
+    earlier = "SM" + "1" * 32
+    with sessions.begin() as s:  # an earlier message, then its status callback: 63016, gone
+        channel_repo.record_sent(s, channel="whatsapp", sent=[(earlier, WA)])
         channel_repo.record_status(
             s,
             channel="whatsapp",
-            external_id="SM" + "1" * 32,
+            external_id=earlier,
             status="failed",
             error_code=63016,
             recipient_gone=True,
-            address=WA,
         )
     send(channel_settings, sessions, campaign_id)
     assert fake_twilio.calls == []

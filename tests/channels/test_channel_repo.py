@@ -48,12 +48,14 @@ def test_window_tracks_the_last_inbound_without_the_number(sessions: sessionmake
 
 
 def test_statuses_only_move_forward(sessions: sessionmaker[Session]) -> None:
-    def record(status: str, **kw: object) -> bool:
+    def record(status: str) -> bool:
         with sessions.begin() as s:
-            return repo.record_status(s, channel="whatsapp", external_id="SMx", status=status, **kw)  # type: ignore[arg-type]
+            return repo.record_status(s, channel="whatsapp", external_id="SMx", status=status)
 
-    assert record("delivered") is True  # the callback overtook our own insert
-    assert record("queued", address=ADDRESS) is False
+    assert record("delivered") is True  # the callback overtook our own insert at send time
+    with sessions.begin() as s:
+        repo.record_sent(s, channel="whatsapp", sent=[("SMx", ADDRESS)])
+    assert record("queued") is False
     assert record("sent") is False
     assert record("read") is True
     assert record("bogus") is False
@@ -65,9 +67,7 @@ def test_statuses_only_move_forward(sessions: sessionmaker[Session]) -> None:
 
 def test_permanent_failure_marks_the_recipient(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
-        repo.record_status(
-            s, channel="whatsapp", external_id="SMy", status="queued", address=ADDRESS
-        )
+        repo.record_sent(s, channel="whatsapp", sent=[("SMy", ADDRESS)])
         repo.record_status(
             s,
             channel="whatsapp",
@@ -84,7 +84,7 @@ def test_permanent_failure_marks_the_recipient(sessions: sessionmaker[Session]) 
 def test_forget_and_purge(sessions: sessionmaker[Session]) -> None:
     accept(sessions, "SM1")
     with sessions.begin() as s:
-        repo.record_status(s, channel="whatsapp", external_id="SMz", status="sent", address=ADDRESS)
+        repo.record_sent(s, channel="whatsapp", sent=[("SMz", ADDRESS)])
         repo.forget_address(s, channel="whatsapp", address=ADDRESS)
         assert repo.last_inbound_at(s, channel="whatsapp", address=ADDRESS) is None
         assert repo.outbound_status(s, channel="whatsapp", external_id="SMz") is None
