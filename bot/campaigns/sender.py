@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import logging
 import math
 import os
@@ -24,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import outbox
+from bot.campaigns import heap, outbox
 from bot.campaigns.attempt import Result, attempt, campaign_reply
 from bot.campaigns.pacing import Pacer
 from bot.campaigns.windows import closed_reason
@@ -144,7 +143,6 @@ async def send_campaign(
     )
     executor = _db_executor(sessions)
     token = _EXECUTOR.set(executor)
-    _heap_out_of_sight()
     worker = worker_id()
     send = _Send(
         sessions=sessions,
@@ -160,7 +158,8 @@ async def send_campaign(
         progress=progress,
     )
     try:
-        return await _rounds(send, names)
+        with heap.out_of_sight():
+            return await _rounds(send, names)
     finally:
         # Reservations not used (paused, cancelled, crashed task) go back at once, and so
         # do the channels, for another sender waiting for them.
@@ -168,17 +167,6 @@ async def send_campaign(
         await _db(_give_back, sessions, names, worker)
         _EXECUTOR.reset(token)
         executor.shutdown(wait=False)
-        gc.unfreeze()
-
-
-def _heap_out_of_sight() -> None:
-    """Moves the objects that exist before the send (modules, SQLAlchemy, the SDKs) out of
-    the garbage collector's sight until it ends. A full collection over them stalls the
-    event loop for ~100 ms; the requests paced meanwhile then leave together and the
-    provider counts more than the limit in that second. What the send creates is still
-    collected."""
-    gc.collect()
-    gc.freeze()
 
 
 @dataclass
