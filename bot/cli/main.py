@@ -59,7 +59,7 @@ def run(
     host = host or settings.config.web.host
     port = port or settings.config.web.port
     Path("var").mkdir(exist_ok=True)
-    with nlu_endpoint(settings, log_file=Path("var/rasa.log")) as endpoint:
+    with nlu_endpoint(settings) as endpoint:
         web = create_app(settings, nlu=endpoint.client(settings), telegram_polling=telegram_polling)
         typer.echo(
             f"\nFront desk pronto. Apri la chat: http://{host}:{port}/chat  (Ctrl-C per uscire)\n"
@@ -96,6 +96,6 @@ def chat(
                     for reply in await desk.handle(message):
                         await terminal.send(reply)
 
-    with nlu_endpoint(settings, log_file=Path("var/rasa.log")) as endpoint:
+    with nlu_endpoint(settings) as endpoint:
         typer.echo("Scrivi un messaggio (Ctrl-D per uscire).")
         asyncio.run(loop(endpoint))

@@ -18,6 +18,7 @@ from nlu.client import NluClient
 from nlu.rasa_process import RasaError, RasaServer, model_path, train
 
 err = Console(stderr=True)
+RASA_LOG = Path("var/rasa.log")  # the managed Rasa's output (no message text at WARNING)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def ensure_model(settings: Settings) -> Path:
 
 
 @contextmanager
-def nlu_endpoint(settings: Settings, *, log_file: Path | None = None) -> Iterator[NluEndpoint]:
+def nlu_endpoint(settings: Settings, *, log_file: Path = RASA_LOG) -> Iterator[NluEndpoint]:
     """Yields where to reach Rasa.
 
     With `nlu.mode: external` or RASA_URL set, that server is used; otherwise (managed) a
@@ -62,6 +63,7 @@ def nlu_endpoint(settings: Settings, *, log_file: Path | None = None) -> Iterato
         yield NluEndpoint(settings.rasa_url, settings.rasa_token)
         return
     model = ensure_model(settings)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     token = settings.rasa_token or secrets.token_urlsafe(24)
     server = RasaServer(model=model, port=_free_port(urlparse(settings.rasa_url).port), token=token)
     try:
@@ -81,7 +83,7 @@ def nlu_endpoint(settings: Settings, *, log_file: Path | None = None) -> Iterato
         server.stop()
 
 
-def _start(server: RasaServer, log_file: Path | None) -> None:
+def _start(server: RasaServer, log_file: Path) -> None:
     server.start(log_file=log_file)
     err.print(f"Avvio il server NLU (Rasa) su 127.0.0.1:{server.port}...")
     server.wait_ready()
