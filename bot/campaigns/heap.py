@@ -24,7 +24,9 @@ def out_of_sight() -> Iterator[None]:
     global _sends
     with _lock:
         if _sends == 0:
-            gc.collect()
+            # No collection first: in a big process it takes long enough to delay the send
+            # (and any other send waiting on the lock). Garbage frozen with the rest is
+            # freed by the first collection after the send.
             gc.freeze()
         _sends += 1
     try:

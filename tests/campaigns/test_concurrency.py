@@ -84,7 +84,7 @@ def test_two_senders_never_send_twice(
     # Leases that lapse at once: as if each sender had stalled past its lease and the other
     # had taken the channel over, so both send at the same time.
     monkeypatch.setattr(sender, "CHANNEL_LEASE_SECONDS", 0)
-    chats = [str(8000 + i) for i in range(90)]
+    chats = [str(8000 + i) for i in range(300)]  # ~0.6 s at 500/s: both get to start
     runs = run_senders(db_url, channel_settings, new_campaign(sessions, chats), 2)
     assert sorted(fake_telegram.sent_per_chat) == chats
     assert set(fake_telegram.sent_per_chat.values()) == {1}

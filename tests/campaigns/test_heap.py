@@ -27,5 +27,6 @@ def test_the_last_of_two_overlapping_sends_gives_the_heap_back() -> None:
     second_ended.set()
     thread.join(10)
     assert seen["during both"] > 10_000
-    assert seen["after the second ended"] == seen["during both"]
+    # Still frozen (objects freed meanwhile leave the frozen set, so the count only shrinks).
+    assert seen["after the second ended"] > seen["during both"] / 2
     assert gc.get_freeze_count() == 0
