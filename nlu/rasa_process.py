@@ -139,17 +139,22 @@ class RasaServer:
 
     def port_was_taken(self) -> bool:
         """Whether the process died because another one bound its port first."""
-        return "address already in use" in self._log_tail().lower()
+        return any("address already in use" in line.lower() for line in self._this_run())
 
     def _log_tail(self, lines: int = 15) -> str:
         """The end of this run's log, for the error message (startup lines only: Rasa logs
         no message text at WARNING)."""
-        if self.log_file is None or not self.log_file.exists():
+        if self.log_file is None:
             return ""
+        return f" (from {self.log_file}):\n" + "\n".join(self._this_run()[-lines:])
+
+    def _this_run(self) -> list[str]:
+        """This run's lines of the log (it is appended to across runs)."""
+        if self.log_file is None or not self.log_file.exists():
+            return []
         with self.log_file.open("rb") as log:
             log.seek(self._log_start)
-            tail = log.read().decode(errors="replace").splitlines()[-lines:]
-        return f" (from {self.log_file}):\n" + "\n".join(tail)
+            return log.read().decode(errors="replace").splitlines()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops the child cleanly (SIGTERM, then SIGKILL)."""

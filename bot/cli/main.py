@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from pathlib import Path
 
 import typer
 
@@ -58,7 +57,6 @@ def run(
     seed_catalog_if_empty(sessions, settings.config.catalog.seed_dir)
     host = host or settings.config.web.host
     port = port or settings.config.web.port
-    Path("var").mkdir(exist_ok=True)
     with nlu_endpoint(settings) as endpoint:
         web = create_app(settings, nlu=endpoint.client(settings), telegram_polling=telegram_polling)
         typer.echo(

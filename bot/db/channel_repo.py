@@ -76,11 +76,6 @@ def accept_inbound(
     return True
 
 
-def last_inbound_at(session: Session, *, channel: str, address: str) -> datetime | None:
-    """When the resident last wrote on this channel, if ever."""
-    return last_inbound_many(session, channel=channel, addresses=[address]).get(address)
-
-
 def last_inbound_many(
     session: Session, *, channel: str, addresses: Sequence[str]
 ) -> dict[str, datetime]:

@@ -39,10 +39,10 @@ def test_concurrent_redeliveries_are_accepted_once(sessions: sessionmaker[Sessio
 
 def test_window_tracks_the_last_inbound_without_the_number(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        assert repo.last_inbound_at(s, channel="whatsapp", address=ADDRESS) is None
+        assert repo.last_inbound_many(s, channel="whatsapp", addresses=[ADDRESS]) == {}
     accept(sessions, "SM1")
     with sessions() as s:
-        last = repo.last_inbound_at(s, channel="whatsapp", address=ADDRESS)
+        last = repo.last_inbound_many(s, channel="whatsapp", addresses=[ADDRESS]).get(ADDRESS)
         stored = s.scalars(select(ChannelContact.address_hash)).one()
     assert last is not None and "3330000001" not in stored
 
@@ -86,6 +86,6 @@ def test_forget_and_purge(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as s:
         repo.record_sent(s, channel="whatsapp", sent=[("SMz", ADDRESS)])
         repo.forget_address(s, channel="whatsapp", address=ADDRESS)
-        assert repo.last_inbound_at(s, channel="whatsapp", address=ADDRESS) is None
+        assert repo.last_inbound_many(s, channel="whatsapp", addresses=[ADDRESS]) == {}
         assert repo.outbound_status(s, channel="whatsapp", external_id="SMz") is None
         assert repo.purge_receipts(s, older_than=utcnow() + timedelta(seconds=1)) == 1
