@@ -126,3 +126,44 @@ def confusion_matrix(pairs: Sequence[tuple[L, L]]) -> dict[L, dict[L, int]]:
     for expected, predicted in pairs:
         matrix[expected][predicted] += 1
     return matrix
+
+
+def accuracy(pairs: Sequence[tuple[L, L]]) -> float:
+    """Share of examples whose predicted label is the expected one (0.0 for none)."""
+    _check(pairs)
+    return _ratio(sum(1 for e, p in pairs if e == p), len(pairs))
+
+
+def false_positive_rate(pairs: Sequence[tuple[L, L]], label: L) -> float:
+    """Share of the examples *not* expecting `label` that were predicted as `label`.
+
+    For `emergenza`, the false alarms: ordinary messages answered with helplines.
+
+    Args:
+        pairs: (expected, predicted) label of each example.
+        label: The label of interest.
+
+    Returns:
+        Rate in [0, 1]; 0.0 when every example expects the label.
+    """
+    _check(pairs)
+    others = [p for e, p in pairs if e != label]
+    return _ratio(sum(1 for p in others if p == label), len(others))
+
+
+def confusion_pairs(pairs: Sequence[tuple[L, L]], top: int = 10) -> list[tuple[L, L, int]]:
+    """The most frequent mistakes as (expected, predicted, count), most frequent first.
+
+    Ties keep the order in which the pair first appears.
+
+    Args:
+        pairs: (expected, predicted) label of each example.
+        top: How many pairs to return at most.
+    """
+    _check(pairs)
+    counts: dict[tuple[L, L], int] = {}
+    for expected, predicted in pairs:
+        if expected != predicted:
+            counts[(expected, predicted)] = counts.get((expected, predicted), 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return [(e, p, n) for (e, p), n in ranked[:top]]

@@ -75,8 +75,23 @@ async def _parse_all(endpoint: NluEndpoint, settings: object, texts: list[str] |
 def eval_cmd(
     out: Path = typer.Option(Path("var/nlu-eval"), help="Folder for reports and images"),
     folds: int = typer.Option(5, help="Cross-validation folds (0 = skip cross-validation)"),
+    test: Path = typer.Option(
+        None,
+        "--test",
+        help="Score this JSONL file (shared/eval format) instead of CV and the held-out set",
+    ),
+    include_in_training: bool = typer.Option(
+        False, help="With --test, also score lines marked in_training (not strictly unseen)"
+    ),
 ) -> None:
-    """Cross-validation plus the held-out test set; prints the headline scores as JSON."""
+    """Cross-validation plus the held-out test set; prints the headline scores as JSON.
+
+    With `--test FILE.jsonl`, only that file is scored (through the same client the app
+    uses): a report on stdout, the scores as JSON on the last line.
+    """
+    if test is not None:
+        _eval_file(test, out=out, include_in_training=include_in_training)
+        return
     from nlu.evaluation import evaluate
 
     settings = settings_or_exit()
@@ -86,4 +101,26 @@ def eval_cmd(
             scores = evaluate(endpoint.client(settings), out=out, folds=folds, model=model)
     except RasaError as exc:
         fail(str(exc))
+    print_json(scores)
+
+
+def _eval_file(path: Path, *, out: Path, include_in_training: bool) -> None:
+    from nlu.evaluation import evaluate_file, format_test_report
+    from nlu.taxonomy import INTENTS
+    from nlu.training_data import EvalFileError, read_jsonl
+
+    try:  # a malformed file fails before Rasa is started
+        test_set = read_jsonl(path, intents=INTENTS, include_in_training=include_in_training)
+    except EvalFileError as exc:
+        fail(str(exc))
+    if not test_set.examples:
+        fail(f"{path}: no examples to score")
+    settings = settings_or_exit()
+    try:
+        with nlu_endpoint(settings) as endpoint:
+            scores = evaluate_file(endpoint.client(settings), test_set, name=str(path), out=out)
+    except RasaError as exc:
+        fail(str(exc))
+    for line in format_test_report(scores):
+        typer.echo(line)
     print_json(scores)
