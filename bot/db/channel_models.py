@@ -1,4 +1,5 @@
-"""Transport bookkeeping of the messaging channels: redeliveries, service windows, receipts.
+"""Transport bookkeeping of the messaging channels: redeliveries, service windows, receipts,
+and the interactive WhatsApp contents the bot created at Twilio.
 
 Addresses are stored only as a SHA-256 prefix (`address_hash`): enough to find a resident's
 rows again from their address without keeping the phone number or chat id in clear. It is
@@ -57,3 +58,17 @@ class OutboundStatus(Base):
     error_code: Mapped[int | None]
     recipient_gone: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WhatsAppContent(Base):
+    """A Twilio Content resource (quick-reply or list-picker) the bot created once for a set
+    of buttons and reuses from every process: the SHA-256 of its exact JSON definition ->
+    ContentSid. Only the bot's own copy, never anything a resident wrote."""
+
+    __tablename__ = "whatsapp_contents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_sid: Mapped[str] = mapped_column(String(34))
+    content_type: Mapped[str] = mapped_column(String(32))  # twilio/quick-reply | list-picker
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

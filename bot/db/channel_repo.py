@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, selec
 from sqlalchemy.orm import Session
 
 from bot.db.base import dialect_insert, utcnow
-from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus
+from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus, WhatsAppContent
 
 # Twilio's message lifecycle: a callback may arrive late ('sent' after 'delivered'), so a
 # status only replaces one of a lower rank. Failures share a rank: the first one wins.
@@ -204,3 +204,40 @@ def purge_receipts(session: Session, *, older_than: datetime) -> int:
     """Deletes redelivery receipts older than `older_than` (providers retry for hours, not days)."""
     stmt = delete(InboundReceipt).where(InboundReceipt.received_at < older_than)
     return _rowcount(session, stmt)
+
+
+def find_content(session: Session, *, definition_hash: str) -> str | None:
+    """The ContentSid created for this exact content definition, if any process made it."""
+    stmt = select(WhatsAppContent.content_sid).where(
+        WhatsAppContent.definition_hash == definition_hash
+    )
+    return session.scalars(stmt).first()
+
+
+def store_content(
+    session: Session, *, definition_hash: str, content_sid: str, content_type: str
+) -> str:
+    """Records a content just created at Twilio and returns the ContentSid to use.
+
+    Two processes may create the same content at once: the first row stored wins and both
+    use its ContentSid (the other resource stays unused at Twilio, which is harmless).
+    """
+    insert = dialect_insert(session)(WhatsAppContent).values(
+        definition_hash=definition_hash,
+        content_sid=content_sid,
+        content_type=content_type,
+        created_at=utcnow(),
+    )
+    session.execute(insert.on_conflict_do_nothing())
+    return find_content(session, definition_hash=definition_hash) or content_sid
+
+
+def forget_content(session: Session, *, definition_hash: str, content_sid: str) -> None:
+    """Drops a cached ContentSid that Twilio refused (e.g. deleted in the Console), so that
+    the next send creates the content again; a newer row for the same hash is kept."""
+    session.execute(
+        delete(WhatsAppContent).where(
+            WhatsAppContent.definition_hash == definition_hash,
+            WhatsAppContent.content_sid == content_sid,
+        )
+    )

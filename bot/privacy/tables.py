@@ -80,6 +80,10 @@ not_personal(
     reason="operational: channel message ids for de-duplication, no address",
     retention=Retention("logs", "received_at"),
 )
+not_personal(
+    "whatsapp_contents",
+    reason="operational: the bot's own button menus created at Twilio (hash -> ContentSid)",
+)
 not_personal("catalog_services", reason="operational: the public service catalogue")
 not_personal("operators", reason="operational: staff accounts, disabled by admins")
 not_personal("operator_social_points", reason="operational: staff membership")

@@ -89,3 +89,25 @@ def test_forget_and_purge(sessions: sessionmaker[Session]) -> None:
         assert repo.last_inbound_many(s, channel="whatsapp", addresses=[ADDRESS]) == {}
         assert repo.outbound_status(s, channel="whatsapp", external_id="SMz") is None
         assert repo.purge_receipts(s, older_than=utcnow() + timedelta(seconds=1)) == 1
+
+
+def test_contents_first_stored_wins_and_a_refused_one_is_forgotten(
+    sessions: sessionmaker[Session],
+) -> None:
+    first, second = "HX" + "1" * 32, "HX" + "2" * 32
+    with sessions.begin() as s:
+        assert repo.find_content(s, definition_hash="h" * 64) is None
+        stored = repo.store_content(
+            s, definition_hash="h" * 64, content_sid=first, content_type="twilio/quick-reply"
+        )
+        assert stored == first
+    with sessions.begin() as s:  # another process created the same content meanwhile
+        stored = repo.store_content(
+            s, definition_hash="h" * 64, content_sid=second, content_type="twilio/quick-reply"
+        )
+        assert stored == first
+    with sessions.begin() as s:
+        repo.forget_content(s, definition_hash="h" * 64, content_sid=second)  # not the one kept
+        assert repo.find_content(s, definition_hash="h" * 64) == first
+        repo.forget_content(s, definition_hash="h" * 64, content_sid=first)
+        assert repo.find_content(s, definition_hash="h" * 64) is None
