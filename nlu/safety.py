@@ -16,6 +16,13 @@ Policy: err on the side of safety, but not absurdly.
   lavorare fino alle 18" do not fire, "mi picchia" and "lo zio mi tocca" do.
 - "centro antiviolenza orari" fires as `violenza`: whoever asks for it may be at
   risk, and 1522 is the entry point to the centri antiviolenza anyway.
+- Situations, not words: residents rarely write "violenza". A *situation* rule fires
+  when all of its parts are found anywhere in the message and none of its `unless`:
+  a threat (a kill verb and a person: "dice che se parlo ammazza me"), violence in
+  progress against anyone ("il vicino sta picchiando il bambino"), an ex waiting under
+  the house, a restraining order broken, a scream or a thud and then silence on the
+  phone, an overdose, self-harm. Their `unless` lists the fiction and sport contexts
+  ("nel film lui la uccide", "alla boxe le prende").
 
 Every kind's answer should also show 112 for immediate danger (`HELPLINES`).
 """
@@ -43,6 +50,19 @@ HELPLINES: dict[str, tuple[tuple[str, str], ...]] = {
 
 _MACROS = {"{gap}": "(?:[a-z0-9]+ ){0,3}", "{w}": "[a-z0-9]*"}
 _ESCAPE = re.compile(r"\\[a-zA-Z]")
+_UNKNOWN_MACRO = re.compile(r"\{[a-z_]+\}")
+
+
+@dataclass(frozen=True)
+class _Situation:
+    name: str
+    parts: tuple[re.Pattern[str], ...]  # every one must match
+    unless: tuple[re.Pattern[str], ...]  # none may match
+
+    def matches(self, prepared: str) -> bool:
+        return all(p.search(prepared) for p in self.parts) and not any(
+            p.search(prepared) for p in self.unless
+        )
 
 
 @dataclass(frozen=True)
@@ -50,25 +70,33 @@ class _Rules:
     always: tuple[re.Pattern[str], ...]
     topic: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
+    situations: tuple[_Situation, ...]
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str, macros: dict[str, str] | None = None) -> re.Pattern[str]:
     """Compile one lexicon pattern (see the header of resources/emergenza.yml).
 
     Args:
         pattern: Plain-Italian regex, with `{gap}` and `{w}` macros.
+        macros: The lexicon's own macros (`{persona}` -> a regex), expanded first.
 
     Returns:
         A regex matching whole words of `squeeze(normalise(text))`.
 
     Raises:
-        ValueError: If the pattern uses backslash escapes, which squeezing breaks.
+        ValueError: If the pattern uses backslash escapes, which squeezing breaks, or
+            names a macro that is not defined.
     """
+    for _ in range(2):  # a macro may use another one
+        for name, expansion in (macros or {}).items():
+            pattern = pattern.replace(f"{{{name}}}", f"(?:{expansion})")
     if _ESCAPE.search(pattern):
         raise ValueError(f"no backslash escapes in safety patterns: {pattern!r}")
     body = squeeze(pattern)
     for macro, expansion in _MACROS.items():
         body = body.replace(macro, expansion)
+    if _UNKNOWN_MACRO.search(body):
+        raise ValueError(f"unknown macro in safety pattern: {pattern!r}")
     return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
 
 
@@ -76,15 +104,23 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 def _rules() -> dict[str, _Rules]:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
     rules = {}
     for kind in KIND_PRIORITY:
         entry = data[kind]
-        rules[kind] = _Rules(
-            *(
-                tuple(compile_pattern(p) for p in entry.get(part) or ())
-                for part in ("always", "topic", "unless")
-            )
+        always, topic, unless = (
+            tuple(compile_pattern(p, macros) for p in entry.get(part) or ())
+            for part in ("always", "topic", "unless")
         )
+        situations = tuple(
+            _Situation(
+                name=str(s["name"]),
+                parts=tuple(compile_pattern(p, macros) for p in s["all"]),
+                unless=tuple(compile_pattern(p, macros) for p in s.get("unless") or ()),
+            )
+            for s in entry.get("situations") or ()
+        )
+        rules[kind] = _Rules(always, topic, unless, situations)
     return rules
 
 
@@ -101,15 +137,27 @@ def emergency_kinds(text: str) -> tuple[str, ...]:
     Returns:
         Kinds among "abuso_minori", "suicidio", "violenza", "sanitaria"; empty if none.
     """
+    return tuple(dict.fromkeys(kind for kind, _ in matching_rules(text)))
+
+
+def matching_rules(text: str) -> list[tuple[str, str]]:
+    """Which rules of the lexicon fire on a message, to explain (and test) a decision.
+
+    Args:
+        text: A resident's raw message.
+
+    Returns:
+        (kind, rule) pairs in `KIND_PRIORITY` order; a rule is "always:N", "topic:N"
+        (0-based index in its list) or a situation's name.
+    """
     prepared = _prepare(text)
-    found = []
+    found: list[tuple[str, str]] = []
     for kind, rules in _rules().items():
-        if any(p.search(prepared) for p in rules.always) or (
-            any(p.search(prepared) for p in rules.topic)
-            and not any(p.search(prepared) for p in rules.unless)
-        ):
-            found.append(kind)
-    return tuple(found)
+        found += [(kind, f"always:{i}") for i, p in enumerate(rules.always) if p.search(prepared)]
+        if not any(p.search(prepared) for p in rules.unless):
+            found += [(kind, f"topic:{i}") for i, p in enumerate(rules.topic) if p.search(prepared)]
+        found += [(kind, s.name) for s in rules.situations if s.matches(prepared)]
+    return found
 
 
 def emergency_kind(text: str) -> str | None:

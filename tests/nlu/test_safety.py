@@ -16,6 +16,7 @@ from nlu.safety import (
     emergency_kind,
     emergency_kinds,
     is_emergency,
+    matching_rules,
 )
 from nlu.text import normalise, squeeze, words
 
@@ -89,7 +90,114 @@ EMERGENCIES = [
     ("ha le convulsioni", "sanitaria"),
 ]
 
+# Situations without the lexicon's words, caught by structure (the rule's name says which;
+# None for the few that a plain `always` pattern covers).
+SITUATIONS = [
+    # a kill or harm verb and a person: threats
+    (
+        "mio marito ha detto che se lo lascio ammazza me e i bambini",
+        "violenza",
+        "minaccia_di_morte",
+    ),
+    ("dice ke se parlo amazza me", "violenza", "minaccia_di_morte"),
+    (
+        "lui continua a ripetere che mi ammazza se vado dai carabinieri",
+        "violenza",
+        "minaccia_di_morte",
+    ),
+    ("ha scritto che la fa fuori", "violenza", "minaccia_di_morte"),
+    ("se parlo con qualcuno dice che mi fa del male", "violenza", "minaccia_di_fare_male"),
+    ("il mio ex mi ha scritto che mi spacca la faccia", "violenza", "minaccia_di_fare_male"),
+    # violence happening now, against anyone
+    ("nel cortile un uomo sta prendendo a calci una donna", "violenza", "violenza_in_corso"),
+    (
+        "sulla telecamera ho visto la badante che dà uno schiaffo a mio padre",
+        "violenza",
+        "violenza_su_qualcuno",
+    ),
+    (
+        "la badante strattona la nonna quando crede che nessuno la veda",
+        "violenza",
+        "violenza_su_qualcuno",
+    ),
+    (
+        "dal balcone vedo il vicino che sta picchiando un ragazzino",
+        "abuso_minori",
+        "violenza_su_bambino",
+    ),
+    ("la vicina picchia il figlio piccolo tutte le sere", "abuso_minori", "violenza_su_bambino"),
+    ("sento la vicina urlare lasciami, ti prego basta", "violenza", "urla_dai_vicini"),
+    ("ho paura stasera torna ubriaco e spacca tutto", "violenza", "spacca_tutto"),
+    # stalking, restraining orders
+    ("il mio ex è sotto casa da un'ora e non se ne va", "violenza", "ex_che_perseguita"),
+    (
+        "da settimane il mio ex compagno si presenta sotto l'ufficio",
+        "violenza",
+        "ex_che_perseguita",
+    ),
+    ("il mio ex e appostato in macchina davanti al portone", "violenza", None),
+    ("lui ha il divieto di avvicinamento ma stasera era qui sotto", "violenza", None),
+    ("nonostante l'ordine restrittivo è tornato a cercarmi", "violenza", None),
+    # a scream or a thud, then silence; collapse
+    (
+        "ero al telefono con mia madre, ho sentito un tonfo e poi più niente",
+        "sanitaria",
+        "urlo_poi_silenzio",
+    ),
+    ("parlavo con papà e di colpo ha smesso di rispondere", "sanitaria", None),
+    ("mia zia che vive sola non apre la porta da ieri", "sanitaria", "non_risponde_da_ore"),
+    ("mia madre si è accasciata in bagno", "sanitaria", None),
+    ("il nonno ha la faccia storta e biascica", "sanitaria", "segni_di_ictus"),
+    ("il bimbo è caduto dal fasciatoio e ora vomita", "sanitaria", "colpo_alla_testa"),
+    # overdose
+    ("mio figlio ha mandato giù un flacone intero di gocce per dormire", "sanitaria", "overdose"),
+    ("la mia amica ha preso tutte le pastiglie di sua madre", "sanitaria", "overdose"),
+    # self-harm, suicidal thoughts in other words
+    ("mia figlia si taglia le braccia con la lametta", "suicidio", "autolesionismo"),
+    ("mi brucio con l'accendino quando sto male", "suicidio", "autolesionismo"),
+    ("sto sul balcone e voglio saltare", "suicidio", "vuole_saltare"),
+]
+
 NOT_EMERGENCIES = [
+    # alarm clocks and other assistant commands ("non si sveglia" is an emergency)
+    "ferma la sveglia",
+    "metti una sveglia alle 7",
+    "cancella tutte le sveglie di domani",
+    "posticipa la sveglia di dieci minuti",
+    "la sveglia non suona",
+    "ricordami di prendere le medicine alle 8",
+    "imposta un timer di 10 minuti",
+    "spegni le luci della cucina",
+    "metti musica rilassante",
+    # noise complaints, lost things, everyday trouble
+    "i vicini fanno rumore tutta la notte, come posso fare un esposto?",
+    "come segnalo i rumori molesti del bar sotto casa",
+    "il cane dei vicini abbaia e non riesco a dormire",
+    "il comune non risponde alle mail da giorni",
+    "la linea è caduta, il wifi non funziona",
+    "il mio gatto è sparito da ieri",
+    "divieto di sosta in via roma",
+    "la pianta sta morendo, come la curo?",
+    "la batteria sta morendo",
+    # films, sport, idioms
+    "nel film il cattivo uccide tutti",
+    "ammazza che freddo oggi",
+    "questo traffico mi uccide",
+    "mio figlio gioca a calcio e prende a calci il pallone",
+    "mi fa male la schiena",
+    "il fumo fa male alla salute",
+    # the family's ordinary life
+    "il mio ex passa a prendere i bambini sotto casa il sabato",
+    "il mio ex marito non paga il mantenimento",
+    "mia madre non risponde al telefono da ieri, è arrabbiata con me",
+    "mio marito mi aspetta fuori dal lavoro",
+    "mio figlio non mi lascia dormire la notte",
+    "mio figlio di due anni rompe tutto",
+    "il capo non mi lascia uscire prima",
+    "quante pastiglie di tachipirina posso prendere al giorno?",
+    "mi sono tagliata i capelli corti",
+    "mi sono tagliato il dito tagliando il pane",
+    "mio padre non muove più il braccio dopo l'ictus, cerco fisioterapia",
     "il sole picchia forte oggi",
     "mi tocca lavorare fino alle 18",
     "mi tocca andare a prenderlo alle 16",
@@ -121,6 +229,13 @@ def test_emergencies_are_caught(text: str, kind: str) -> None:
     assert emergency_kind(text) == kind
 
 
+@pytest.mark.parametrize(("text", "kind", "rule"), SITUATIONS)
+def test_situations_are_caught_by_structure(text: str, kind: str, rule: str | None) -> None:
+    assert emergency_kind(text) == kind
+    if rule is not None:  # None: a plain `always` pattern of the kind
+        assert rule in {name for _, name in matching_rules(text)}
+
+
 @pytest.mark.parametrize("text", NOT_EMERGENCIES)
 def test_not_emergencies(text: str) -> None:
     assert not is_emergency(text)
@@ -142,11 +257,23 @@ def test_every_kind_has_helplines_with_112() -> None:
 def test_lexicon_compiles_without_escapes() -> None:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    macros = data.pop("macros")
     assert set(data) == set(KIND_PRIORITY)
     for entry in data.values():
+        assert set(entry) <= {"always", "topic", "unless", "situations"}
         for part in ("always", "topic", "unless"):
             for pattern in entry.get(part) or ():
-                compile_pattern(pattern)
+                compile_pattern(pattern, macros)
+        for situation in entry.get("situations") or ():
+            assert set(situation) <= {"name", "all", "unless"} and situation["all"]
+            for pattern in (*situation["all"], *(situation.get("unless") or ())):
+                compile_pattern(pattern, macros)
+
+
+def test_unknown_macros_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown macro"):
+        compile_pattern("{persona} picchia")
+    assert compile_pattern("{p} picchia", {"p": "lui|lei"}).search("lei pichia")
 
 
 def test_escapes_are_refused() -> None:
