@@ -68,8 +68,9 @@ def flow_context_factory(
 
 
 def _absolute(settings: Settings, url: str) -> str:
-    base = (
-        settings.env.PUBLIC_BASE_URL
-        or f"http://{settings.config.web.host}:{settings.config.web.port}"
-    )
-    return url if url.startswith("http") else base.rstrip("/") + url
+    """An absolute link under PUBLIC_BASE_URL; without it a relative one, which the web chat
+    (served by this very app, on whatever port) opens as it is."""
+    base = settings.env.PUBLIC_BASE_URL
+    if url.startswith("http") or not base:
+        return url
+    return str(base).rstrip("/") + url

@@ -6,8 +6,10 @@ Channel-agnostic: every adapter (web chat, terminal, Telegram, WhatsApp) calls `
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
+from typing import Any
 from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,7 @@ from bot.db import handoffs
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Direction, HandoffStatus
 from bot.observatory import needs
+from bot.privacy.crypto import DataKeyError, decrypt, encrypt
 from bot.privacy.erase import erase_subject
 from bot.privacy.registry import Subject
 from flows.dialogue import step
@@ -28,6 +31,7 @@ from flows.turn import (
     CallbackRequested,
     EraseRequested,
     Event,
+    FirstMessageKept,
     FlowContext,
     HandoffCancelled,
     HandoffRequested,
@@ -91,7 +95,7 @@ class FrontDesk:
             with self._sessions.begin() as session:
                 conv = repo.lock_conversation(session, channel=channel, address=address)
                 handoffs.set_status(session, conversation=conv, status=HandoffStatus.CLOSED)
-                state = DialogueState.load(repo.load_state(session, conversation=conv))
+                state = restore_state(repo.load_state(session, conversation=conv))
                 outcome = operator_closed(state)
                 self._save(session, conv, Turn(), outcome)
                 return outcome
@@ -113,12 +117,13 @@ class FrontDesk:
         with self._sessions.begin() as session:
             conv = repo.lock_conversation(session, channel=message.channel, address=message.address)
             saved = repo.load_state(session, conversation=conv)
-            state = DialogueState.load(saved)
+            state = restore_state(saved)
             outcome = step(state, turn, context)
             if any(isinstance(e, EraseRequested) for e in outcome.events):
                 erase_subject(session, Subject(message.channel, message.address), via="chat")
                 return outcome
-            self._save(session, conv, turn, outcome, message.attachments)
+            title = next((b.title for b in state.buttons if b.payload == turn.payload), None)
+            self._save(session, conv, turn, outcome, message.attachments, title)
             need_id = needs.linked_need(saved)
             for event in outcome.events:
                 need_id = self._record(session, conv, event, outcome.state, turn, need_id)
@@ -132,16 +137,22 @@ class FrontDesk:
         turn: Turn,
         outcome: Outcome,
         attachments: tuple[Attachment, ...] = (),
+        title: str | None = None,
     ) -> None:
         new = outcome.state
         if new.consent:
+            for event in outcome.events:  # what was written before "sì" comes first
+                if isinstance(event, FirstMessageKept):
+                    repo.add_message(
+                        session, conversation=conv, direction=Direction.INBOUND, text=event.text
+                    )
             if turn.text or turn.payload or attachments:
                 parse = turn.parse
                 repo.add_message(
                     session,
                     conversation=conv,
                     direction=Direction.INBOUND,
-                    text=turn.text,
+                    text=turn.text or title,  # a tap reads as the button's words
                     payload=turn.payload,
                     attachments=[{"kind": a.kind, "ref": a.ref} for a in attachments],
                     intent=parse.intent if parse else None,
@@ -153,7 +164,7 @@ class FrontDesk:
                 )
         else:
             new = new.without_personal_data()
-        repo.save_state(session, conversation=conv, name=new.step.value, data=new.dump())
+        repo.save_state(session, conversation=conv, name=new.step.value, data=stored_state(new))
 
     def _record(
         self,
@@ -205,6 +216,24 @@ class FrontDesk:
         return [OutboundMessage(channel, address, r) for r in outcome.replies]
 
 
+def stored_state(state: DialogueState) -> dict[str, object]:
+    """The state as stored: the intake (the words before consent) encrypted."""
+    data = state.dump()
+    if state.intake is not None:
+        data["intake"] = encrypt(state.intake.model_dump_json())
+    return data
+
+
+def restore_state(data: dict[str, Any] | None) -> DialogueState:
+    """The saved state; an intake that cannot be decrypted is dropped, never fatal."""
+    if data and isinstance(data.get("intake"), str):
+        try:
+            data = {**data, "intake": json.loads(decrypt(data["intake"]))}
+        except (DataKeyError, ValueError):
+            data = {**data, "intake": None}
+    return DialogueState.load(data)
+
+
 def _summary(
     session: Session,
     conv: Conversation,
@@ -212,17 +241,22 @@ def _summary(
     turn: Turn,
     event: HandoffRequested,
 ) -> dict[str, object]:
-    """The card the operator reads first: the need, what was suggested, the last messages."""
+    """The card the operator reads first: the request in the resident's words, the need,
+    each person's age, the schedule, what was suggested, the last messages."""
     need = state.need
     card: dict[str, object] = {
         "categoria": need.categoria,
         "comune": need.comune,
         "eta": need.eta,
         "familiare": need.familiare,
+        "orario": need.orario,
+        "mesi": need.mesi,
+        "vincoli": need.vincoli,
         "servizi_suggeriti": state.shown,
         "consenso": bool(state.consent),
     }
     if state.consent:
+        card["primo_messaggio"] = repo.first_text(session, conversation=conv)
         card["ultimi_messaggi"] = [
             {"da": m.direction, "testo": m.text, "quando": m.created_at.isoformat()}
             for m in repo.recent_messages(session, conversation=conv)

@@ -38,6 +38,10 @@ class ReasonCode(StrEnum):
     ISEE_COMPATIBILE = "isee_compatibile"
     DOMANDA_APERTA = "domanda_aperta"
     GRATUITO = "gratuito"
+    MESI_COMPATIBILI = "mesi_compatibili"
+    APRE_PRESTO = "apre_presto"
+    APERTO_SABATO = "aperto_sabato"
+    APERTO_SERA = "aperto_sera"
     COSTO_ISEE = "costo_isee"
 
 
@@ -77,6 +81,8 @@ class CheckCode(StrEnum):
     CERTIFICAZIONE = "certificazione"
     ORARIO = "orario"
     FAMILIARI = "familiari"
+    MESI = "mesi"
+    SABATO = "sabato"
 
 
 class Note(NamedTuple):

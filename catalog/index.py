@@ -47,6 +47,9 @@ class Entry:
     age_params: Params  # eta_min/eta_max as param strings
     isee_max: float | None
     closes_at: str | None  # latest weekday closing "HH:MM"
+    opens_at: str | None  # earliest weekday opening "HH:MM"
+    days: frozenset[Giorno]  # weekdays with opening hours (empty: unknown)
+    months: frozenset[int]  # months the service runs in (empty: all year)
     base_score: float  # cost and coverage: does not depend on the profile
     reasons: tuple[Note, ...]  # profile-independent
     checks: tuple[Note, ...]  # profile-independent
@@ -82,6 +85,8 @@ def prepare(service: Service) -> Entry:
         for f in (service.orari.fasce if service.orari else ())
         if WEEKDAYS.intersection(f.giorni)
     ]
+    fasce = service.orari.fasce if service.orari else ()
+    opening = [f.dalle.strftime("%H:%M") for f in fasce if WEEKDAYS.intersection(f.giorni)]
     cost, reasons = _cost_score(service)
     # Among equals, a service for the whole Ambito beats one for a single comune.
     coverage = min(len(service.area_servita), 8) / 8 * 0.25
@@ -98,10 +103,23 @@ def prepare(service: Service) -> Entry:
         age_params={"eta_min": num(service.eta_min), "eta_max": num(service.eta_max)},
         isee_max=service.requisiti.isee_max,
         closes_at=max(closing) if closing else None,
+        opens_at=min(opening) if opening else None,
+        days=frozenset(g for f in fasce for g in f.giorni),
+        months=_months(service.periodo_attivita),
         base_score=cost + coverage,
         reasons=reasons,
         checks=_static_checks(service),
     )
+
+
+def _months(periodo: Periodo | None) -> frozenset[int]:
+    if periodo is None:
+        return frozenset()
+    if periodo.mesi:
+        return frozenset(periodo.mesi)
+    assert periodo.dal is not None and periodo.al is not None
+    span = (periodo.al.year - periodo.dal.year) * 12 + periodo.al.month - periodo.dal.month
+    return frozenset((periodo.dal.month - 1 + i) % 12 + 1 for i in range(min(span, 11) + 1))
 
 
 def in_period(periodo: Periodo, today: date) -> bool:
@@ -140,10 +158,15 @@ class CatalogIndex:
             if not service.punto_accesso:
                 groups.setdefault(service.categoria, []).append(prepare(service))
         self._by_category = {cat: tuple(entries) for cat, entries in groups.items()}
+        self._by_id = {s.id: s for s in ordered}
 
     def entries(self, categoria: str) -> tuple[Entry, ...]:
         """The prepared services of one category, by id."""
         return self._by_category.get(categoria, ())
+
+    def service(self, service_id: str) -> Service | None:
+        """One service by id (None when the catalogue no longer has it)."""
+        return self._by_id.get(service_id)
 
     def __len__(self) -> int:
         return len(self.services)

@@ -26,6 +26,7 @@ from catalog.comuni import canonical_comune
 from catalog.index import CatalogIndex, Entry, in_period, num, period_params
 from catalog.schema import Service
 from catalog.taxonomy import NEED_CATEGORIES
+from catalog.vocab import Giorno
 
 __all__ = [
     "CatalogIndex",
@@ -50,6 +51,8 @@ class NeedProfile:
     genitori_lavoratori: bool | None = None
     orario: str | None = None  # e.g. "16:30": needed until
     isee: float | None = None
+    mesi: tuple[int, ...] = ()  # months the service is needed in
+    vincoli: tuple[str, ...] = ()  # mattina_presto | sabato | sera | turni
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class _Query:
     genitori_lavoratori: bool | None
     orario: str | None
     isee: float | None
+    mesi: frozenset[int]
+    vincoli: frozenset[str]
     today: date
 
 
@@ -153,6 +158,7 @@ def _evaluate(entry: Entry, q: _Query) -> Match:
         else:
             score -= 2.0
             checks.append(Note(CheckCode.ORARIO, {"alle": entry.closes_at, "richiesto": q.orario}))
+    score += _schedule(entry, q, reasons, checks)
     finestra = s.accesso.finestra_domanda
     if finestra is not None:
         window = {"dal": str(finestra.dal), "al": str(finestra.al)}
@@ -177,6 +183,37 @@ def _evaluate(entry: Entry, q: _Query) -> Match:
         reasons=tuple(reasons),
         checks=tuple(checks),
     )
+
+
+EARLY = "07:45"  # "mattina presto": open by then
+EVENING = "19:00"  # "di sera": open until then
+
+
+def _schedule(entry: Entry, q: _Query, reasons: list[Note], checks: list[Note]) -> float:
+    """Months and schedule constraints ("a luglio", "mattina presto", "il sabato")."""
+    score = 0.0
+    if q.mesi and entry.months:
+        wanted = {"mesi": ",".join(str(m) for m in sorted(q.mesi))}
+        if q.mesi <= entry.months:
+            score += 1.0
+            reasons.append(Note(ReasonCode.MESI_COMPATIBILI, wanted))
+        else:
+            score -= 2.0
+            checks.append(Note(CheckCode.MESI, wanted))
+    if "mattina_presto" in q.vincoli and entry.opens_at is not None and entry.opens_at <= EARLY:
+        score += 1.0
+        reasons.append(Note(ReasonCode.APRE_PRESTO, {"dalle": entry.opens_at}))
+    if "sera" in q.vincoli and entry.closes_at is not None and entry.closes_at >= EVENING:
+        score += 0.5
+        reasons.append(Note(ReasonCode.APERTO_SERA, {"alle": entry.closes_at}))
+    if "sabato" in q.vincoli and entry.days:
+        if Giorno.SAB in entry.days:
+            score += 1.0
+            reasons.append(Note(ReasonCode.APERTO_SABATO, {}))
+        else:
+            score -= 0.5
+            checks.append(Note(CheckCode.SABATO, {}))
+    return score
 
 
 def match(
@@ -213,6 +250,8 @@ def match(
         genitori_lavoratori=profile.genitori_lavoratori,
         orario=_hhmm(profile.orario),
         isee=profile.isee,
+        mesi=frozenset(profile.mesi),
+        vincoli=frozenset(profile.vincoli),
         today=today,
     )
     found = [

@@ -8,8 +8,9 @@ first those valid in every state, then those of the current step, then the fallb
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from flows import render
 from flows.answers import (
     on_contributi,
     on_erase_answer,
@@ -24,7 +25,8 @@ from flows.answers import (
     on_thanks,
     on_unsubscribe,
 )
-from flows.copy import say
+from flows.copy import group, say
+from flows.followup import is_early_question, is_followup, on_followup
 from flows.handoff import (
     hand_off,
     on_callback_answer,
@@ -33,9 +35,9 @@ from flows.handoff import (
     on_rating,
 )
 from flows.hours import point_for
+from flows.intake import on_consent, on_consent_missing, on_first_message, welcome
 from flows.interview import (
     YES_NO,
-    absorb,
     advance,
     ask,
     category_buttons,
@@ -46,7 +48,8 @@ from flows.interview import (
     suggest,
 )
 from flows.replies import Button, Reply, payload_for_number
-from flows.state import DialogueState, Need, Step
+from flows.slots import read
+from flows.state import DialogueState, Step
 from flows.subscriptions import is_subscription_answer, on_subscribe, on_subscription_answer
 from flows.turn import (
     NEED_PREFIX,
@@ -81,12 +84,6 @@ def payload_is(*payloads: str) -> Matches:
 
 def is_need(_s: DialogueState, turn: Turn) -> bool:
     return bool(turn.intent and turn.intent.startswith(NEED_PREFIX))
-
-
-def has_need_info(_s: DialogueState, turn: Turn) -> bool:
-    return bool(turn.payload_value("comune") or turn.payload == "eta:unknown") or bool(
-        turn.parse and turn.parse.entities
-    )
 
 
 def always(_s: DialogueState, _t: Turn) -> bool:
@@ -127,66 +124,48 @@ def on_operator(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
 
 def on_restart(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
     left_queue = (HandoffCancelled(),) if state.step in QUEUED else ()
+    if state.consent is None:  # Telegram's /start on first contact: the welcome
+        out = welcome(ctx)
+        return Outcome(out.state, out.replies, left_queue)
     fresh = DialogueState(consent=state.consent, step=Step.ASK_CATEGORY)
-    if state.consent is None:
-        fresh = DialogueState()
-        return Outcome(fresh, (Reply(say("restart")),), left_queue)
     outcome = advance(fresh, ctx, prefix=(Reply(say("restart")),))
     return Outcome(outcome.state, outcome.replies, left_queue)
 
 
-def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
-    # Until consent only the category and comune are kept (see DialogueState).
-    intent = turn.intent or ""
-    categoria = intent.removeprefix(NEED_PREFIX) if intent.startswith(NEED_PREFIX) else None
-    buttons = (
-        Button(say("consent_yes_button"), "consent:yes"),
-        Button(say("consent_no_button"), "consent:no"),
-    )
-    text = "\n\n".join(
-        (
-            say("welcome", territory=ctx.territory),
-            say("privacy_notice", privacy_url=ctx.privacy_url),
-            say("consent_question"),
-        )
-    )
-    need = Need(categoria=categoria, comune=absorb(Need(), turn).comune)
-    new = DialogueState(step=Step.CONSENT, buttons=list(buttons), need=need)
-    return Outcome(new, (Reply(text, buttons),))
-
-
-def on_consent(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
-    yes = turn.intent == "affermazione"
-    new = state.model_copy(update={"consent": yes})
-    if new.need.categoria is None:
-        first = Reply(say("consent_given" if yes else "consent_refused"))
-        return ask(new, Step.ASK_CATEGORY, say("ask_category"), category_buttons(), (first,))
-    # The need is already known: go on with it instead of asking "di cosa hai bisogno?".
-    first = Reply(say("consent_thanks" if yes else "consent_refused"))
-    return advance(new, ctx, prefix=(first,))
-
-
-def on_consent_missing(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
-    return Outcome(state, (Reply(say("consent_reminder"), tuple(state.buttons)),))
+def on_open(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
+    """The web chat page was opened: the welcome, or the pending question again."""
+    if state.step is Step.START:
+        return welcome(ctx)
+    back = Reply(say("welcome_back"))
+    if state.step is Step.HUMAN:
+        return Outcome(state, (back,))
+    question = state.question or say("followup_question")
+    return Outcome(state, (back, Reply(question, tuple(state.buttons))))
 
 
 def on_need(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
     assert turn.intent is not None
     categoria = turn.intent.removeprefix(NEED_PREFIX)
-    new = start_need(state, categoria)
-    new = new.model_copy(update={"need": absorb(new.need, turn)})
+    if categoria not in group("categories"):  # a forged `cat:` payload
+        return on_not_understood(state, turn, ctx)
+    new = start_need(state, categoria, turn)
     new.queued.extend(c for c in other_needs(turn, categoria) if c not in new.queued)
     return advance(new, ctx)
 
 
-def on_need_info(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
-    need = absorb(state.need, turn)
+def on_slots(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
+    """The message gave slots: a search already made is made again, else the next question."""
     if turn.payload == "comune:other":
         return ask(state, Step.ASK_COMUNE, say("ask_comune_again"), (), ())
-    if need == state.need:
-        return on_not_understood(state, turn, ctx)
-    new = state.model_copy(update={"need": need, "misses": 0, "shown": []})
+    new = state.model_copy(update={"misses": 0})
+    if state.step in SEARCHED and new.need.categoria:
+        return suggest(new.model_copy(update={"shown": []}), ctx, general=state.consent is False)
     return advance(new, ctx)
+
+
+def on_ack(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
+    """ "sì, grazie" after the suggestions."""
+    return Outcome(state, (Reply(say("you_are_welcome"), tuple(state.buttons)),))
 
 
 def on_more(state: DialogueState, _t: Turn, ctx: FlowContext) -> Outcome:
@@ -239,6 +218,10 @@ def _step_buttons(state: DialogueState, ctx: FlowContext) -> tuple[Button, ...]:
 
 CONSENTED = frozenset(set(Step) - {Step.START, Step.CONSENT})
 QUEUED = frozenset({Step.HUMAN, Step.OFFER_CALLBACK, Step.ASK_PHONE})
+# Where any message may carry slots; elsewhere the bot waits for one precise answer.
+READS = CONSENTED - QUEUED - {Step.CONFIRM_ERASE, Step.ASK_RATING}
+PENDING = frozenset({Step.ASK_CATEGORY, Step.ASK_COMUNE, Step.ASK_AGE})
+SEARCHED = frozenset({Step.SUGGESTED, Step.OFFER_OPERATOR})
 YES_OR_NO = intent_is("affermazione", "negazione")
 
 
@@ -246,9 +229,45 @@ def only(*steps: Step) -> frozenset[Step]:
     return frozenset(steps)
 
 
+def has_changes(_s: DialogueState, turn: Turn) -> bool:
+    return bool(turn.changes) or turn.payload == "comune:other"
+
+
+def digression(handler: Handler) -> Handler:
+    """Answers an aside, then asks the pending question again (or the next one, when the
+    aside also answered it)."""
+
+    def answer(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
+        out = handler(state, turn, ctx)
+        if state.step not in PENDING or not state.question:
+            return out
+        aside = tuple(Reply(r.text) for r in out.replies)  # one set of buttons: the question's
+        if turn.changes:
+            follow = advance(out.state.model_copy(update={"step": state.step}), ctx)
+        else:
+            kept = {"step": state.step, "buttons": state.buttons, "question": state.question}
+            follow = Outcome(
+                out.state.model_copy(update=kept), (Reply(state.question, tuple(state.buttons)),)
+            )
+        return Outcome(follow.state, (*aside, *follow.replies), out.events + follow.events)
+
+    return answer
+
+
+def on_early_question(state: DialogueState, _t: Turn, _c: FlowContext) -> Outcome:
+    return Outcome(state, (Reply(say("followup.not_yet")),))
+
+
+def _greeting(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
+    if state.step in PENDING and state.question:  # "ciao" mid-interview: just a hello back
+        return Outcome(state, (Reply(say("still_there")),))
+    return on_greeting(state, turn, ctx)
+
+
 RULES: tuple[Rule, ...] = (
     Rule(intent_is("emergenza"), on_emergency),
     Rule(payload_is("menu:restart"), on_restart),
+    Rule(payload_is("menu:open"), on_open),
     Rule(always, on_human_holds, only(Step.HUMAN)),
     Rule(YES_OR_NO, on_callback_answer, only(Step.OFFER_CALLBACK)),
     Rule(always, on_human_holds, only(Step.OFFER_CALLBACK)),
@@ -259,35 +278,64 @@ RULES: tuple[Rule, ...] = (
     Rule(intent_is("disiscrizione"), on_unsubscribe),
     Rule(intent_is("cancellazione_dati"), on_erase_request),
     Rule(intent_is("richiesta_operatore"), on_operator),
-    Rule(intent_is("orari_sedi"), on_hours),
-    Rule(intent_is("info_assistente"), on_info),
+    Rule(is_followup, on_followup, SEARCHED),
+    Rule(intent_is("orari_sedi"), digression(on_hours)),
+    Rule(intent_is("info_assistente"), digression(on_info)),
     Rule(lambda _s, t: t.has_media and not t.text, on_media),
     Rule(payload_is("location:far"), on_location_far, CONSENTED),
     Rule(is_subscription_answer, on_subscription_answer, CONSENTED),
     Rule(always, on_first_message, only(Step.START)),
     Rule(YES_OR_NO, on_consent, only(Step.CONSENT)),
     Rule(always, on_consent_missing, only(Step.CONSENT)),
+    Rule(has_changes, on_slots, only(Step.OFFER_OPERATOR)),
     Rule(intent_is("affermazione"), on_operator, only(Step.OFFER_OPERATOR)),
     Rule(intent_is("negazione"), on_decline_operator, only(Step.OFFER_OPERATOR)),
     Rule(is_need, on_need),
     Rule(payload_is("menu:more"), on_more, only(Step.SUGGESTED)),
     Rule(payload_is("menu:other"), on_other_need),
+    Rule(has_changes, on_slots, READS),
+    Rule(is_early_question, digression(on_early_question), PENDING),
+    Rule(intent_is("affermazione"), on_ack, only(Step.SUGGESTED)),
+    Rule(intent_is("congedo", "negazione"), on_goodbye, only(Step.SUGGESTED)),
     Rule(intent_is("congedo"), on_goodbye),
-    Rule(intent_is("ringraziamento"), on_thanks),
-    Rule(intent_is("saluto"), on_greeting),
-    Rule(intent_is("chiedi_contributi"), on_contributi),
+    Rule(intent_is("ringraziamento"), digression(on_thanks)),
+    Rule(intent_is("saluto"), digression(_greeting)),
+    Rule(intent_is("chiedi_contributi"), digression(on_contributi)),
     Rule(intent_is("iscrizione_aggiornamenti"), on_subscribe),
-    Rule(has_need_info, on_need_info, CONSENTED),
-    Rule(intent_is("fuori_ambito"), on_out_of_scope),
+    Rule(intent_is("fuori_ambito"), digression(on_out_of_scope)),
 )
+
+
+def _contextual(state: DialogueState, turn: Turn) -> Turn:
+    """A typed "2" presses the second button, except where the question wants a number."""
+    if turn.payload is not None or not state.buttons or state.step is Step.ASK_AGE:
+        return turn
+    if turn.text and (payload := payload_for_number(turn.text, tuple(state.buttons))):
+        return Turn(text=turn.text, payload=payload)  # "2" on a text-only channel
+    return turn
+
+
+def _acknowledged(outcome: Outcome, turn: Turn) -> Outcome:
+    """Says which values a correction changed ("Ok, correggo: abiti a Tradate.")."""
+    corrected = [c for c in turn.changes if c.corrected]
+    urgent = any(isinstance(e, HandoffRequested) and e.priority for e in outcome.events)
+    if not corrected or urgent or not outcome.replies:
+        return outcome
+    values = ", ".join(render.change(c) for c in corrected)
+    note = Reply(say("correction_noted", valori=values))
+    return Outcome(outcome.state, (note, *outcome.replies), outcome.events)
 
 
 def step(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
     """Answers one message. Pure: no I/O, same input -> same output."""
-    number = turn.text if turn.payload is None and state.buttons else None
-    if number and (payload := payload_for_number(number, tuple(state.buttons))):
-        turn = Turn(text=turn.text, payload=payload)  # "2" on a text-only channel
+    turn = _contextual(state, turn)
+    # A question about the services shown sets no slot: "e quello di Tradate?" is no move.
+    if state.step in READS and not (state.step in SEARCHED and is_followup(state, turn)):
+        need, changes = read(state, turn)
+        if changes:
+            state = state.model_copy(update={"need": need})
+            turn = replace(turn, changes=changes)
     for rule in RULES:
         if (rule.steps is None or state.step in rule.steps) and rule.matches(state, turn):
-            return rule.handle(state, turn, ctx)
+            return _acknowledged(rule.handle(state, turn, ctx), turn)
     return on_not_understood(state, turn, ctx)

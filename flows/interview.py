@@ -8,7 +8,7 @@ from flows.copy import group, say
 from flows.replies import Button, Reply
 from flows.state import DialogueState, Need, Step
 from flows.subscriptions import offer_button
-from flows.turn import NEED_PREFIX, FlowContext, NeedRecorded, Outcome, Turn
+from flows.turn import NEED_PREFIX, Change, FlowContext, NeedRecorded, Outcome, Turn
 
 YES_NO = (Button(say("yes_button"), "yes"), Button(say("no_button"), "no"))
 AGE_CATEGORIES = frozenset({"prima_infanzia", "extrascuola", "chiusure_scolastiche"})
@@ -38,31 +38,28 @@ def followup_buttons(state: DialogueState) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
-def absorb(need: Need, turn: Turn) -> Need:
-    """Takes what the message says about the need; the latest answer wins (corrections)."""
-    update: dict[str, object] = {}
-    if (comune := turn.payload_value("comune")) and comune != "other":
-        update["comune"] = comune
-    if turn.payload == "eta:unknown":
-        update["eta_unknown"] = True
-    if turn.parse:
-        comuni = turn.parse.values("comune")
-        ages = [float(a) for a in turn.parse.values("eta")]
-        familiari = turn.parse.values("familiare")
-        if comuni:
-            update["comune"] = str(comuni[-1])
-        if ages:
-            update["eta"] = ages
-        if familiari:
-            update["familiare"] = str(familiari[0])
-    return need.model_copy(update=update) if update else need
-
-
-def start_need(state: DialogueState, categoria: str) -> DialogueState:
-    """A new topic: keeps where the resident lives, forgets whom the last need was for."""
-    need = Need(categoria=categoria, comune=state.need.comune)
+def start_need(state: DialogueState, categoria: str, turn: Turn) -> DialogueState:
+    """A new topic: keeps where the resident lives and their working hours, forgets whom
+    the last need was for (except what this very message says)."""
+    old = state.need
+    need = Need(
+        categoria=categoria,
+        comune=old.comune,
+        comune_unknown=old.comune_unknown,
+        orario=old.orario,
+        vincoli=old.vincoli,
+    )
+    need = apply(need, turn.changes)
     queued = [c for c in state.queued if c != categoria]
-    return state.model_copy(update={"need": need, "queued": queued, "shown": [], "misses": 0})
+    return state.model_copy(
+        update={"need": need, "queued": queued, "shown": [], "page": [], "focus": None}
+    )
+
+
+def apply(need: Need, changes: tuple[Change, ...]) -> Need:
+    """The need with the slots a message set."""
+    update = {c.slot: c.new for c in changes if c.slot in Need.model_fields}
+    return need.model_copy(update=update) if update else need
 
 
 def other_needs(turn: Turn, first: str) -> list[str]:
@@ -81,7 +78,7 @@ def advance(state: DialogueState, ctx: FlowContext, *, prefix: tuple[Reply, ...]
     need = state.need
     if need.categoria is None:
         return ask(state, Step.ASK_CATEGORY, say("ask_category"), category_buttons(), prefix)
-    if need.comune is None:
+    if need.comune is None and not need.comune_unknown:
         return ask(state, Step.ASK_COMUNE, say("ask_comune"), comune_buttons(ctx), prefix)
     if state.consent is False:  # general information only: no questions about the family
         return suggest(state, ctx, general=True, prefix=prefix)
@@ -99,8 +96,9 @@ def ask(
     buttons: tuple[Button, ...],
     prefix: tuple[Reply, ...] = (),
 ) -> Outcome:
-    new = state.model_copy(update={"step": step, "buttons": list(buttons)})
-    return Outcome(new, (*prefix, Reply(text, buttons)))
+    misses = state.misses if step is state.step else 0  # counted per question
+    update = {"step": step, "buttons": list(buttons), "question": text, "misses": misses}
+    return Outcome(state.model_copy(update=update), (*prefix, Reply(text, buttons)))
 
 
 def suggest(
@@ -117,8 +115,11 @@ def suggest(
     profile = NeedProfile(
         categoria=need.categoria,
         comune=need.comune,
-        eta=() if general else tuple(need.eta),
+        eta=() if general else tuple(need.ages),
         familiare=None if general else need.familiare,
+        orario=None if general else need.orario,
+        mesi=tuple(need.mesi),
+        vincoli=() if general else tuple(need.vincoli),
     )
     outcome = match(ctx.catalog, profile, today=ctx.today)
     label = group("categories")[need.categoria]
@@ -133,13 +134,15 @@ def suggest(
     )
     events = () if more else (event,)
     if outcome.unmet:
-        no_match = say("no_match", categoria=label, comune=need.comune or "-")
+        no_match = say("no_match", categoria=label, comune=need.comune or ctx.territory)
         buttons: tuple[Button, ...] = YES_NO
         new = state.model_copy(
             update={
                 "step": Step.OFFER_OPERATOR,
                 "buttons": list(buttons),
                 "offer_reason": "nessun_servizio",
+                "question": say("no_match_offer"),
+                "page": [],
             }
         )
         replies = (*prefix, Reply(no_match), Reply(say("no_match_offer"), buttons))
@@ -151,7 +154,7 @@ def suggest(
     if more:
         intro = say("more_intro")
     else:
-        intro = say("suggestions_intro", categoria=label, comune=need.comune)
+        intro = say("suggestions_intro", categoria=label, comune=need.comune or ctx.territory)
     cards = tuple(Reply(render.match_card(m)) for m in page)
     shown = [*state.shown, *(m.service.id for m in page)]
     assessed = [m.service for m in page if m.service.richiede_valutazione]
@@ -159,6 +162,9 @@ def suggest(
         update={
             "step": Step.SUGGESTED,
             "shown": shown,
+            "page": [m.service.id for m in page],
+            "focus": None,
+            "question": None,
             "offer_reason": "valutazione" if assessed else None,
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,9 +34,30 @@ class Need(BaseModel):
 
     categoria: str | None = None
     comune: str | None = None
-    eta: list[float] = Field(default_factory=list)
+    eta: list[float] = Field(default_factory=list)  # every age the resident gave
+    focus: list[float] = Field(default_factory=list)  # the ages this search is for (empty: all)
     eta_unknown: bool = False  # the resident said "non lo so": don't ask again
+    comune_unknown: bool = False  # same for the comune: search the whole territory
     familiare: str | None = None
+    mesi: list[int] = Field(default_factory=list)  # months the service is needed in (1-12)
+    orario: str | None = None  # "18:30": needed until
+    vincoli: list[str] = Field(default_factory=list)  # turni | mattina_presto | sabato | sera
+
+    @property
+    def ages(self) -> list[float]:
+        """The ages the current search is for."""
+        return self.focus or self.eta
+
+
+class Intake(BaseModel):
+    """What the first message said, kept (encrypted at rest) only until the consent answer."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str
+    at: datetime
+    need: Need = Field(default_factory=Need)
+    queued: list[str] = Field(default_factory=list)
 
 
 class DialogueState(BaseModel):
@@ -51,6 +73,10 @@ class DialogueState(BaseModel):
     misses: int = 0  # consecutive messages not understood
     offer_reason: str | None = None  # why an operator is being offered (handoff reason)
     buttons: list[Button] = Field(default_factory=list)  # last offered, for "1"/"2" answers
+    question: str | None = None  # the pending question, asked again after a digression
+    intake: Intake | None = None  # before consent only
+    page: list[str] = Field(default_factory=list)  # service ids of the last page shown
+    focus: str | None = None  # the service the resident last asked about
 
     @classmethod
     def load(cls, data: dict[str, object] | None) -> DialogueState:
@@ -70,7 +96,9 @@ class DialogueState(BaseModel):
         """The state to store without consent: the need's category and comune, nothing else.
 
         The comune is kept because it is as coarse as the anonymous observatory's data (and
-        asking it twice would be absurd); ages, family members and messages are not.
+        asking it twice would be absurd); ages, family members and messages are not. The
+        intake (the first message, before the consent answer) stays: the app stores it
+        encrypted and the flow drops it at the answer or after INTAKE_TTL.
         """
         need = Need(categoria=self.need.categoria, comune=self.need.comune)
         return self.model_copy(update={"need": need})

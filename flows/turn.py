@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from catalog.matching import CatalogIndex
+from flows.lexicon import is_only
 from flows.replies import Reply
 from flows.state import DialogueState
 from nlu.types import ParseResult, ParseStatus
@@ -30,6 +31,7 @@ NEED_PREFIX = "bisogno_"
 COMMANDS = {
     "/start": "menu:restart",
     "ricomincia": "menu:restart",
+    "/ricomincia": "menu:restart",
     "/operatore": "menu:operator",
     "/stop": "menu:stop",
     "stop": "menu:stop",
@@ -45,8 +47,28 @@ def command_payload(text: str | None) -> str | None:
     if not text:
         return None
     word = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    word = word.strip().strip(".!").lower().split("@")[0]  # Telegram: /start@NomeBot
+    word = word.strip().strip(".!").lower()
+    if word.startswith("/"):  # Telegram: "/start@NomeBot", "/start <deep-link parameter>"
+        word = word.split()[0].split("@")[0] if word.split() else word
+    if is_only("restart", word):  # "ricominciamo da capo"
+        return "menu:restart"
     return COMMANDS.get(word)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A slot a message set; `old` is the value it replaced (None or empty: it was unknown)."""
+
+    slot: str  # comune | eta | focus | familiare | mesi | orario | vincoli | skip
+    old: object
+    new: object
+
+    @property
+    def corrected(self) -> bool:
+        return self.old not in (None, [], (), False) and self.slot in CORRECTABLE
+
+
+CORRECTABLE = frozenset({"comune", "eta", "familiare", "mesi", "orario"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,7 @@ class Turn:
     payload: str | None = None
     parse: ParseResult | None = None
     has_media: bool = False  # a photo, voice note, sticker... (reaches the operator, if any)
+    changes: tuple[Change, ...] = ()  # the slots this message set (filled in by the flow)
 
     @property
     def intent(self) -> str | None:
@@ -131,6 +154,13 @@ class HandoffRequested:
 
 
 @dataclass(frozen=True)
+class FirstMessageKept:
+    """Consent given: the message written before it goes into the transcript, first."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class HandoffCancelled:
     """The resident left the queue (e.g. typed /start while waiting)."""
 
@@ -170,6 +200,7 @@ class Rated:
 
 Event = (
     NeedRecorded
+    | FirstMessageKept
     | HandoffRequested
     | HandoffCancelled
     | CallbackRequested

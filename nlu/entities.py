@@ -215,6 +215,92 @@ def _ages_in_text(ws: list[Word]) -> list[tuple[Entity, int, int]]:
     return found
 
 
+_UNITS = _wordset("anni anno annetti mesi mese")
+_ARTICLES = _wordset("un una uno")
+_CHAIN_JOINERS = _wordset("e ed o")
+
+
+def _is_number(word: Word) -> bool:
+    # "un"/"una"/"uno" are mostly articles ("ho un 17enne"): only digits or real number words.
+    return bool(_NUM_ONLY.fullmatch(word.norm)) or (
+        word.norm in _NUMBERS and word.norm not in _ARTICLES
+    )
+
+
+def _number(word: Word) -> float:
+    return float(_NUMBERS[word.norm]) if word.norm in _NUMBERS else float(word.norm)
+
+
+def _chain_ages(ws: list[Word]) -> list[tuple[Entity, int, int]]:
+    """Several ages in a row: "figli di 6 e 11 anni", "due bimbi di 3 e 5", "8, 10 e 12 anni".
+
+    A chain of two or more numbers joined by "e" (commas are dropped by `words`) is a
+    list of ages when a unit follows it or a person noun stands just before it ("bimbi
+    di 3 e 5"); a single number needs the stricter rules of `_ages_in_text`.
+    """
+    found: list[tuple[Entity, int, int]] = []
+    i = 0
+    while i < len(ws):
+        if not _is_number(ws[i]):
+            i += 1
+            continue
+        chain, joined = [i], False
+        j = i + 1
+        while j < len(ws):
+            if _is_number(ws[j]):
+                chain.append(j)
+            elif ws[j].norm in _CHAIN_JOINERS and j + 1 < len(ws) and _is_number(ws[j + 1]):
+                joined = True
+            else:
+                break
+            j += 1
+        unit = ws[j].norm if j < len(ws) and ws[j].norm in _UNITS else None
+        before = [w.norm for w in ws[max(0, i - 3) : i] if w.norm not in _FILLERS]
+        person = any(squeeze(b) in _PERSONS or b in _AGE_VERBS for b in before)
+        duration = bool(before and before[-1] in _DURATION)
+        if len(chain) >= 2 and joined and (unit or person) and not duration:
+            scale = 12.0 if unit in ("mesi", "mese") else 1.0
+            for k in chain:
+                value = _number(ws[k]) / scale
+                if value <= _MAX_AGE:
+                    found.append((Entity("eta", round(value, 2)), ws[k].start, ws[k].end))
+        i = j
+    return found
+
+
+def parse_ages(text: str) -> list[float]:
+    """Every age in an answer to "quanti anni ha?": "4", "7 anni e mezzo", "6 e 11", "ne ha 12".
+
+    Unlike entity extraction, no cue is needed: the question gives the context. A number
+    followed by "di" or by a person noun counts people, not years ("uno di 3", "2 figli").
+
+    Args:
+        text: the resident's answer.
+
+    Returns:
+        Ages in years, in order (months converted), empty when none is plausible.
+    """
+    ws = words(text)
+    digitised, offsets = _digitise(ws)
+    ages: list[float] = []
+    covered: set[int] = set()
+    for m in _AGE.finditer(digitised):
+        value = _age_value(m)
+        covered |= {i for i, off in enumerate(offsets) if m.start() <= off < m.end()}
+        if value is not None:
+            ages.append(value)
+    for i, w in enumerate(ws):
+        if i in covered or not _is_number(w):
+            continue
+        after = ws[i + 1].norm if i + 1 < len(ws) else ""
+        if after == "di" or squeeze(after) in _PERSONS:
+            continue
+        value = _number(w)
+        if value <= _MAX_AGE:
+            ages.append(round(value, 2))
+    return ages
+
+
 def _familiari_in_text(ws: list[Word]) -> list[tuple[Entity, int, int]]:
     found = []
     for i, w in enumerate(ws):
@@ -284,7 +370,7 @@ def normalise_entities(text: str, raw: Sequence[Mapping[str, Any]]) -> tuple[Ent
         spans.append((entity, start, end, True))
     ws = words(text)
     extra = [(Entity("comune", c), s, e) for c, s, e in find_comuni_spans(text)]
-    extra += _ages_in_text(ws) + _familiari_in_text(ws)
+    extra += _ages_in_text(ws) + _chain_ages(ws) + _familiari_in_text(ws)
     for entity, start, end in extra:
         clash = [
             sp for sp in spans if sp[0].entity == entity.entity and sp[1] < end and start < sp[2]

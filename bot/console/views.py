@@ -13,6 +13,7 @@ from bot.db.base import utcnow
 from bot.db.catalog_models import CatalogServiceRow
 from bot.db.console_models import Operator
 from bot.db.models import Handoff, Message
+from catalog.vocab import MESI
 from flows.copy import group
 
 STATUS_LABELS = {
@@ -30,6 +31,14 @@ KIND_LABELS = {
     "video": "Video",
     "sticker": "Sticker",
     "document": "Documento",
+}
+
+
+SCHEDULE_LABELS = {
+    "turni": "lavoro a turni",
+    "mattina_presto": "mattina presto",
+    "sabato": "anche il sabato",
+    "sera": "di sera",
 }
 
 
@@ -55,6 +64,8 @@ class Card:
     services: list[str] = field(default_factory=list)
     callback_phone: str | None = None
     emergency_text: str | None = None
+    first_message: str | None = None
+    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,14 @@ def _ages(values: Any) -> str | None:
     if not values:
         return None
     return ", ".join(f"{v:g} anni" if isinstance(v, int | float) else str(v) for v in values)
+
+
+def _schedule(summary: dict[str, Any]) -> str | None:
+    """ "fino alle 18:30; turni; luglio": the times the resident said they need."""
+    parts = [f"fino alle {summary['orario']}"] if summary.get("orario") else []
+    parts += [SCHEDULE_LABELS.get(v, v) for v in summary.get("vincoli") or []]
+    parts += [MESI[m - 1] for m in summary.get("mesi") or [] if 1 <= m <= 12]
+    return "; ".join(parts) or None
 
 
 def _minutes(since: datetime) -> int:
@@ -124,6 +143,8 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
                 services=[services.get(i, i) for i in s.get("servizi_suggeriti") or []],
                 callback_phone=h.callback_phone,
                 emergency_text=s.get("messaggio_emergenza"),
+                first_message=s.get("primo_messaggio"),
+                schedule=_schedule(s),
             )
         )
     return out

@@ -96,3 +96,19 @@ def recent_messages(
         .limit(limit)
     )
     return list(reversed(list(session.scalars(stmt))))
+
+
+def first_text(session: Session, *, conversation: Conversation) -> str | None:
+    """The resident's first written message (usually the request itself), if stored."""
+    stmt = (
+        select(Message.text)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.direction == Direction.INBOUND.value,
+            Message.payload.is_(None),
+            Message.text.is_not(None),
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

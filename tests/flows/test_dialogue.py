@@ -81,9 +81,17 @@ def test_dont_know_the_age_is_accepted() -> None:
 def test_unknown_comune_answer_asks_again_with_buttons() -> None:
     convo = Convo().consented()
     convo.send("cerco aiuto per mia mamma anziana", "bisogno_domiciliarita", familiare="madre")
-    out = convo.send("boh", None, confidence=0.2)
+    out = convo.send("qwerty", None, confidence=0.2)
     assert convo.state.step is Step.ASK_COMUNE
     assert "comune:Tradate" in payloads(out)
+
+
+def test_dont_know_the_comune_searches_the_whole_territory() -> None:
+    convo = Convo().consented()
+    convo.send("cerco aiuto per mia mamma anziana", "bisogno_domiciliarita", familiare="madre")
+    out = convo.send("boh non lo so", None, confidence=0.2)
+    assert convo.state.step is Step.SUGGESTED
+    assert "Ambito di Tradate" in text_of(out)
 
 
 def test_numbered_answer_presses_the_button() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import conversations as repo
-from bot.db.models import Handoff, NeedEvent
+from bot.db.models import Conversation, Handoff, NeedEvent
 from tests.web.conftest import FakeRasa, rasa_says
 
 SESSION = "test-session-0001"
@@ -33,13 +35,18 @@ def test_conversation_is_stored_only_after_consent(
     assert first[-1]["buttons"][0]["payload"] == "consent:yes"
     with sessions() as s:
         assert repo.transcript(s, channel="webchat", address=SESSION) == []  # nothing yet
+        conv = s.scalars(select(Conversation)).one()
+        saved = json.dumps(repo.load_state(s, conversation=conv))
+        assert "cerco un nido" not in saved and "intake" in saved  # kept, but encrypted
     post(client, payload="consent:yes")
     answer = post(client, text="ha 2 anni")
     assert "nido" in "\n".join(m["text"] for m in answer).lower()
     with sessions() as s:
         stored = repo.transcript(s, channel="webchat", address=SESSION)
-        assert [m.text for m in stored if m.direction == "in"] == [None, "ha 2 anni"]
-        assert stored[0].payload == "consent:yes"
+        # The request written before consent comes first; the tap reads as its button.
+        inbound = [m for m in stored if m.direction == "in"]
+        assert [m.text for m in inbound] == ["cerco un nido a Tradate", "Sì, va bene", "ha 2 anni"]
+        assert inbound[1].payload == "consent:yes"
         event = s.scalars(select(NeedEvent)).one()
         assert (event.categoria, event.comune, event.age_bracket) == (
             "prima_infanzia",

@@ -10,10 +10,28 @@
   };
   let session = localStorage.getItem("frontdesk-session") || newSession();
 
+  // Links in the bot's text (the privacy notice) become clickable; everything else stays text.
+  const LINK = /(https?:\/\/[^\s)]+|\/privacy\b)/g;
+  const fill = (el, text) => {
+    let last = 0;
+    for (const m of text.matchAll(LINK)) {
+      el.append(text.slice(last, m.index));
+      const a = document.createElement("a");
+      a.href = m[0];
+      a.textContent = m[0];
+      a.target = "_blank";
+      a.rel = "noopener";
+      el.append(a);
+      last = m.index + m[0].length;
+    }
+    el.append(text.slice(last));
+  };
+
   const add = (who, text, buttons = []) => {
     const li = document.createElement("li");
     li.className = who;
-    li.textContent = text;
+    if (who === "bot") fill(li, text);
+    else li.textContent = text;
     if (buttons.length) {
       const box = document.createElement("div");
       box.className = "buttons";
@@ -31,7 +49,7 @@
   };
 
   async function send(body, shown) {
-    add("me", shown);
+    if (shown) add("me", shown);
     try {
       const resp = await fetch("/api/chat", {
         method: "POST",
@@ -53,11 +71,15 @@
     input.value = "";
     send({ text }, text);
   });
+  // An empty page opens with the welcome (or, for a known session, the pending question).
+  const open = () => send({ payload: "menu:open" });
   document.getElementById("restart").addEventListener("click", () => {
     session = newSession();
     log.innerHTML = "";
+    open();
     input.focus();
   });
+  open();
   input.focus();
   // chat_updates.js shows what operators send through the same functions.
   window.frontdeskChat = { add };

@@ -1,0 +1,245 @@
+"""The conversation listens: slots from any message, bare answers, repair, follow-ups."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from flows.copy import say
+from flows.state import Step
+from flows.turn import FirstMessageKept, HandoffRequested, NeedRecorded, command_payload
+from tests.flows.conftest import Convo, payloads, text_of
+
+
+def test_what_was_said_before_consent_is_used_after_yes() -> None:
+    convo = Convo()
+    out = convo.send(
+        "buongiorno, cerco un nido per mia figlia di 2 anni, abitiamo a Tradate",
+        "bisogno_prima_infanzia",
+        comune="Tradate",
+        eta=2.0,
+        familiare="figlia",
+    )
+    assert say("consent_question") in text_of(out)
+    assert convo.state.intake is not None and convo.state.intake.need.eta == [2.0]
+    out = convo.tap("consent:yes")
+    assert convo.state.step is Step.SUGGESTED  # nothing asked again
+    assert "Tradate" in text_of(out)
+    assert convo.state.intake is None
+    first = FirstMessageKept(
+        "buongiorno, cerco un nido per mia figlia di 2 anni, abitiamo a Tradate"
+    )
+    assert first in convo.events
+    assert NeedRecorded("prima_infanzia", "Tradate", (2.0,), "figlia", True) in convo.events
+
+
+def test_several_children_months_and_comune_before_consent() -> None:
+    convo = Convo()
+    text = "ho due figli di 6 e 11 anni, a luglio dove li mando? siamo di lonate ceppino"
+    convo.send(text, "bisogno_chiusure_scolastiche", comune="Lonate Ceppino", eta=[6.0, 11.0])
+    convo.tap("consent:yes")
+    need = convo.state.need
+    assert (need.categoria, need.comune, need.eta, need.mesi) == (
+        "chiusure_scolastiche",
+        "Lonate Ceppino",
+        [6.0, 11.0],
+        [7],
+    )
+    assert convo.state.step in {Step.SUGGESTED, Step.OFFER_OPERATOR}
+
+
+def test_the_intake_expires_after_30_minutes() -> None:
+    convo = Convo()
+    convo.send("nido a tradate per la bimba di 1 anno", "bisogno_prima_infanzia", eta=1.0)
+    convo.ctx = replace(convo.ctx, now=convo.ctx.now + timedelta(minutes=31))
+    convo.tap("consent:yes")
+    assert convo.state.need.eta == []
+    assert not any(isinstance(e, FirstMessageKept) for e in convo.events)
+
+
+def test_consent_refused_still_gets_general_information() -> None:
+    convo = Convo()
+    convo.send("cerco un nido a Tradate per mio figlio di 2 anni", "bisogno_prima_infanzia",
+               comune="Tradate", eta=2.0)  # fmt: skip
+    out = convo.tap("consent:no")
+    text = text_of(out)
+    assert convo.state.intake is None and convo.state.need.eta == []
+    assert "Social Point Tradate" in text and "0331 826 811" in text  # the contacts
+    assert convo.state.step is Step.SUGGESTED  # and the services, without personal details
+    recorded = [e for e in convo.events if isinstance(e, NeedRecorded)]
+    assert recorded and recorded[0].eta == ()
+
+
+def test_bare_number_answers_the_age_question_not_the_button() -> None:
+    convo = Convo().consented()
+    convo.send("cerco un nido a Tradate", "bisogno_prima_infanzia", comune="Tradate")
+    assert convo.state.step is Step.ASK_AGE
+    convo.send("1", "fornisci_info", confidence=0.3)  # "1. Non lo so" is also on screen
+    assert convo.state.need.eta == [1.0] and not convo.state.need.eta_unknown
+    assert convo.state.step in {Step.SUGGESTED, Step.OFFER_OPERATOR}
+
+
+def test_ages_in_words_and_halves_when_asked() -> None:
+    convo = Convo().consented()
+    convo.send("post scuola a vedano", "bisogno_extrascuola", comune="Vedano Olona")
+    convo.send("7 anni e mezzo", None, confidence=0.2)
+    assert convo.state.need.eta == [7.5]
+
+
+def test_bare_comune_name_answers_the_comune_question() -> None:
+    convo = Convo().consented()
+    convo.send("mia mamma ha bisogno di aiuto in casa", "bisogno_domiciliarita", familiare="madre")
+    assert convo.state.step is Step.ASK_COMUNE
+    out = convo.send("gornate", "fuori_ambito", confidence=0.4)
+    assert convo.state.need.comune == "Gornate Olona"
+    assert "Gornate Olona" in text_of(out)
+
+
+def test_dont_know_skips_the_age_question() -> None:
+    convo = Convo().consented()
+    convo.send("centro estivo a tradate", "bisogno_chiusure_scolastiche", comune="Tradate")
+    convo.send("non lo so", "negazione")
+    assert convo.state.need.eta_unknown
+    assert convo.state.step in {Step.SUGGESTED, Step.OFFER_OPERATOR}
+
+
+def test_correction_while_the_age_is_asked_is_said_and_the_question_asked_again() -> None:
+    convo = Convo().consented()
+    convo.send("nido a venegono superiore", "bisogno_prima_infanzia", comune="Venegono Superiore")
+    out = convo.send("scusa, volevo dire venegono inferiore", "fornisci_info",
+                     comune="Venegono Inferiore")  # fmt: skip
+    text = text_of(out)
+    assert convo.state.need.comune == "Venegono Inferiore"
+    assert "correggo" in text.lower() and "Venegono Inferiore" in text
+    assert convo.state.step is Step.ASK_AGE
+
+
+def test_age_correction_after_the_suggestions_redoes_the_search() -> None:
+    convo = Convo().consented()
+    convo.send("post scuola a tradate per mio figlio di 8 anni", "bisogno_extrascuola",
+               comune="Tradate", eta=8.0)  # fmt: skip
+    assert convo.state.step is Step.SUGGESTED
+    out = convo.send("no, ne ha 12", "negazione")
+    assert convo.state.need.eta == [12.0]
+    assert "correggo" in text_of(out).lower() and "12 anni" in text_of(out)
+    assert say("suggestions_intro", categoria="Pre e post scuola, compiti", comune="Tradate") in (
+        text_of(out)
+    )
+
+
+def test_digression_gets_an_answer_then_the_pending_question() -> None:
+    convo = Convo().consented()
+    convo.send("cerco un nido a tradate", "bisogno_prima_infanzia", comune="Tradate")
+    out = convo.send("ma è gratis?", "chiedi_contributi")
+    assert say("followup.not_yet") in text_of(out)
+    assert out.replies[-1].text == say("ask_age.prima_infanzia")
+    assert payloads(out) == ["eta:unknown"]  # the question's button, once
+    assert convo.state.step is Step.ASK_AGE
+
+
+def test_hours_digression_keeps_the_question() -> None:
+    convo = Convo().consented()
+    convo.send("aiuto per mio papà anziano", "bisogno_domiciliarita", familiare="padre")
+    out = convo.send("quando siete aperti?", "orari_sedi")
+    assert "Social Point Tradate" in text_of(out)
+    assert out.replies[-1].text == say("ask_comune")
+    assert convo.state.step is Step.ASK_COMUNE
+
+
+def suggested_nurseries() -> Convo:
+    convo = Convo().consented()
+    convo.send("nido a tradate per la bimba di 1 anno", "bisogno_prima_infanzia",
+               comune="Tradate", eta=1.0)  # fmt: skip
+    assert convo.state.step is Step.SUGGESTED and len(convo.state.page) >= 2
+    return convo
+
+
+def test_cost_of_the_second_service() -> None:
+    convo = suggested_nurseries()
+    second = convo.ctx.catalog.service(convo.state.page[1])
+    assert second is not None
+    out = convo.send("quanto costa il secondo?", "fuori_ambito")
+    assert second.nome in text_of(out)
+    assert convo.state.focus == second.id
+    out = convo.send("e come si fa domanda?", "fuori_ambito")  # implicit: the same one
+    assert second.nome in text_of(out) and second.accesso.passi[0] in text_of(out)
+
+
+def test_saturday_question_answers_from_the_opening_hours() -> None:
+    convo = suggested_nurseries()
+    out = convo.send("ma il sabato ci sono?", "orari_sedi")
+    text = text_of(out)
+    assert "sabato" in text and ("chiuso" in text or "aperto" in text)
+    assert "Social Point" not in text  # about the services, not the Social Point
+
+
+def test_service_by_name_and_contacts() -> None:
+    convo = Convo().consented()
+    convo.send("mia madre vive sola a tradate, vorrei il telesoccorso", "bisogno_domiciliarita",
+               comune="Tradate", familiare="madre")  # fmt: skip
+    tele = convo.ctx.catalog.service("telesoccorso-ambito")
+    assert tele is not None and tele.id in convo.state.page
+    out = convo.send("qual è il numero del telesoccorso?", "fuori_ambito")
+    assert tele.nome in text_of(out)
+    assert tele.contatti.telefono and tele.contatti.telefono in text_of(out)
+
+
+def test_the_other_child_gets_its_own_search() -> None:
+    convo = Convo().consented()
+    convo.send("centri estivi a tradate per i miei figli di 4 e 11 anni",
+               "bisogno_chiusure_scolastiche", comune="Tradate", eta=[4.0, 11.0])  # fmt: skip
+    out = convo.send("e per quello di 11?", "fornisci_info", confidence=0.4)
+    assert convo.state.need.focus == [11.0]
+    assert convo.state.need.eta == [4.0, 11.0]
+    recorded = [e for e in convo.events if isinstance(e, NeedRecorded)]
+    assert recorded[-1].eta == (11.0,)
+    assert "*" in text_of(out)  # service cards again
+
+
+def test_telegram_start_with_or_without_deep_link_opens_with_the_welcome() -> None:
+    for text in ("/start", "/start campagna-nidi", "/start@NomeBot"):
+        payload = command_payload(text)
+        assert payload == "menu:restart"
+        convo = Convo()
+        out = convo.tap(payload)
+        assert say("consent_question") in text_of(out) and convo.state.step is Step.CONSENT
+    assert command_payload("ricominciamo da capo") == "menu:restart"
+    assert command_payload("stop") == "menu:stop"
+
+
+def test_web_chat_opening_shows_the_welcome_or_the_pending_question() -> None:
+    convo = Convo()
+    out = convo.tap("menu:open")
+    assert say("consent_question") in text_of(out)
+    convo.tap("consent:yes")
+    convo.send("cerco un nido", "bisogno_prima_infanzia")
+    out = convo.tap("menu:open")
+    assert out.replies[-1].text == say("ask_comune")
+
+
+def test_two_misunderstandings_on_the_same_question_offer_a_person() -> None:
+    convo = Convo().consented()
+    convo.send("cerco un nido", "bisogno_prima_infanzia")
+    convo.send("asdfg", None, confidence=0.1)
+    out = convo.send("qwerty", None, confidence=0.1)
+    assert convo.state.step is Step.OFFER_OPERATOR
+    assert payloads(out) == ["yes", "no"]
+    convo.tap("yes")
+    assert any(isinstance(e, HandoffRequested) for e in convo.events)
+
+
+def test_schedule_said_in_passing_reaches_the_matching() -> None:
+    convo = Convo().consented()
+    convo.send("cerco il post scuola a tradate, esco dal lavoro alle 18:30 e faccio i turni",
+               "bisogno_extrascuola", comune="Tradate", eta=8.0)  # fmt: skip
+    need = convo.state.need
+    assert need.orario == "18:30" and need.vincoli == ["turni"]
+
+
+def test_activity_period_reads_as_italian() -> None:
+    convo = Convo().consented()
+    out = convo.send("centro estivo a tradate per mio figlio di 8 anni",
+                     "bisogno_chiusure_scolastiche", comune="Tradate", eta=8.0)  # fmt: skip
+    text = text_of(out)
+    assert "dal giugno" not in text and "al agosto" not in text
+    assert "da giugno ad agosto" in text or "a luglio" in text or "dal " in text
