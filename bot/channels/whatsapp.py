@@ -1,8 +1,10 @@
 """WhatsApp adapter (Twilio): webhook form fields -> InboundMessage, replies -> Messages API.
 
-WhatsApp has no free-form buttons, so options are numbered (the flow maps "2" back). Inside
-the 24-hour customer-service window replies are free-form; outside it only an approved
-template may be sent. The twilio SDK is blocking: every call runs in a worker thread.
+Inside the 24-hour customer-service window replies are free-form, and buttons are real
+interactive messages (quick-reply, list-picker: see `whatsapp_content`); numbered options
+("1. ...", the flow maps "2" back) remain for more than 10 buttons or when the Content API
+fails. Outside the window only an approved template may be sent. The twilio SDK is blocking:
+every call runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -26,10 +28,21 @@ from twilio.rest import Client
 from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
 from bot.channels.delivery import RecipientGone, short_ref, split_text
 from bot.channels.location import location_payload
+from bot.channels.whatsapp_content import (
+    CONTENT_API,
+    MAX_ID,
+    ContentApiError,
+    ContentCache,
+    Interactive,
+    content_variables,
+    interactive_for,
+    units,
+)
+from bot.channels.whatsapp_content import MAX_BODY as MAX_INTERACTIVE_BODY
 from bot.db import channel_repo
 from bot.db.base import utcnow
 from bot.settings import WhatsAppConfig
-from flows.replies import numbered_text
+from flows.replies import Reply, numbered_text
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +67,9 @@ _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 class RebasedHttpClient(TwilioHttpClient):
     """Sends the SDK's requests to another base URL (a test server or an egress proxy).
 
-    It also keeps the SDK's request logging (URLs and headers) below INFO.
+    With a base other than Twilio's, the Content API (content.twilio.com/v1/...) goes there
+    too: its paths never clash with the REST API's /2010-04-01/..., so one fake server (or
+    one proxy) serves both. It also keeps the SDK's request logging below INFO.
     """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
@@ -64,8 +79,11 @@ class RebasedHttpClient(TwilioHttpClient):
         self._base = base_url.rstrip("/")
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        if url.startswith(TWILIO_API):
-            url = self._base + url[len(TWILIO_API) :]
+        if self._base != TWILIO_API:
+            for host in (TWILIO_API, CONTENT_API):
+                if url.startswith(host):
+                    url = self._base + url[len(host) :]
+                    break
         return super().request(method, url, *args, **kwargs)
 
 
@@ -117,20 +135,26 @@ class WhatsApp:
         self._status_callback = status_callback
         self._config = config
         self._record_sends = record_sends
+        self._contents = ContentCache(client=client, sessions=sessions)
 
     def signature_valid(self, url: str, params: Any, signature: str) -> bool:
         """Checks X-Twilio-Signature for the public URL Twilio called and its form fields."""
         return bool(signature) and self._validator.validate(url, params, signature)
 
     def parse(self, raw: Any) -> InboundMessage | None:
-        """Form fields of an incoming message -> InboundMessage (ProfileName is never read)."""
+        """Form fields of an incoming message -> InboundMessage (ProfileName is never read).
+
+        A tapped quick-reply (`ButtonPayload`, `ButtonText`) or a picked list item (`ListId`,
+        `ListTitle`) gives our button's payload and its title, as a tap on Telegram does.
+        """
         if not isinstance(raw, Mapping):
             return None
         sender, sid = _field(raw, "From"), _field(raw, "MessageSid")
         if not _ADDRESS.match(sender) or not _SID.match(sid):
             return None
-        text = _field(raw, "Body").strip() or None
-        payload = _field(raw, "ButtonPayload").strip()[:128] or None
+        payload = (_field(raw, "ButtonPayload") or _field(raw, "ListId")).strip()[:MAX_ID] or None
+        title = (_field(raw, "ButtonText") or _field(raw, "ListTitle")).strip()
+        text = (title if payload and title else _field(raw, "Body").strip()) or None
         if (point := _coordinates(raw)) is not None:
             # Far away: no payload, so the flow asks for the comune again.
             text, payload = None, location_payload(*point)
@@ -169,8 +193,9 @@ class WhatsApp:
             )
 
     async def send(self, message: OutboundMessage) -> str | None:
-        """Sends one reply: free-form inside the 24-hour window, the template outside.
-        Returns the MessageSid of the last message sent (None when there was no text).
+        """Sends one reply: free-form inside the 24-hour window (buttons as an interactive
+        message), the template outside. Returns the MessageSid of the last message sent
+        (None when there was no text).
 
         Raises:
             RecipientGone: Twilio refused the recipient permanently, or the window is closed
@@ -183,10 +208,7 @@ class WhatsApp:
             windows = await asyncio.to_thread(self.service_windows, [to], margin=timedelta(0))
             window = windows[to]
         if window:
-            sid = None
-            for part in split_text(numbered_text(message.reply), MAX_BODY):
-                sid = await asyncio.to_thread(self._create, to, {"body": part})
-            return sid
+            return await self._send_in_session(to, message.reply)
         template = self._config.template_content_sid
         if template is None:
             raise self._gone(to, "outside_window", 63016)
@@ -207,6 +229,47 @@ class WhatsApp:
         window = timedelta(hours=self._config.window_hours)
         now = utcnow() + margin
         return {a: a in last and now - _aware(last[a]) < window for a in addresses}
+
+    async def _send_in_session(self, to: str, reply: Reply) -> str | None:
+        """Buttons as an interactive message where WhatsApp can show them, else numbered.
+
+        Text beyond the interactive body's limit goes first, as plain messages. If the
+        Content API fails, the options go as numbered text: nothing is lost.
+        """
+        content = interactive_for(reply.buttons) if reply.text.strip() else None
+        if content is None:
+            return await self._send_text(to, numbered_text(reply))
+        *lead, last = split_text(reply.text, MAX_INTERACTIVE_BODY, size=units)
+        for part in lead:
+            await asyncio.to_thread(self._create, to, {"body": part})
+        try:
+            return await asyncio.to_thread(self._send_interactive, to, content, last)
+        except ContentApiError as exc:
+            log.warning(
+                "whatsapp buttons sent as numbered text (interactive failed: %s) ref=%s",
+                exc,
+                short_ref(self.name, to),
+            )
+        return await self._send_text(to, numbered_text(Reply(last, reply.buttons)))
+
+    async def _send_text(self, to: str, text: str) -> str | None:
+        sid = None
+        for part in split_text(text, MAX_BODY):
+            sid = await asyncio.to_thread(self._create, to, {"body": part})
+        return sid
+
+    def _send_interactive(self, to: str, content: Interactive, text: str) -> str:
+        content_sid = self._contents.sid_for(content)
+        try:
+            return self._create(
+                to, {"content_sid": content_sid, "content_variables": content_variables(text)}
+            )
+        except TwilioRestException as exc:
+            if exc.status == 429 or not 400 <= exc.status < 500:
+                raise  # "not now" or uncertain: numbered text now could arrive twice
+            # Refused (e.g. the content was deleted in the Console): made again next time.
+            self._contents.forget(content, content_sid)
+            raise ContentApiError(f"message refused, error {exc.code or exc.status}") from exc
 
     def _create(self, to: str, content: dict[str, str]) -> str:
         try:

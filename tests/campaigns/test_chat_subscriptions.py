@@ -63,9 +63,9 @@ def test_whatsapp_subscribe_by_number_then_basta(
     post_twilio(client, "/webhooks/whatsapp", wa_form("ciao"))
     post_twilio(client, "/webhooks/whatsapp", wa_form("1"))  # consent: yes
     post_twilio(client, "/webhooks/whatsapp", wa_form("voglio ricevere aggiornamenti"))
-    offer = fake_twilio.calls[-1].params["Body"]
-    assert "1. Tutte le novità della Rete" in offer
-    post_twilio(client, "/webhooks/whatsapp", wa_form("1"))
+    offer = fake_twilio.shown(fake_twilio.calls[-1].params)  # an interactive list
+    assert offer is not None and offer.full_titles[0] == "Tutte le novità della Rete"
+    post_twilio(client, "/webhooks/whatsapp", wa_form("1"))  # typed: still the first option
     assert topics_of(sessions, "whatsapp", SENDER) == ["novita"]
 
     post_twilio(client, "/webhooks/whatsapp", wa_form("Basta"))

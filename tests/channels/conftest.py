@@ -59,9 +59,7 @@ def fake_telegram(fake_telegram_server: tuple[FakeTelegram, str]) -> FakeTelegra
 @pytest.fixture
 def fake_twilio(fake_twilio_server: tuple[FakeTwilio, str]) -> FakeTwilio:
     fake = fake_twilio_server[0]
-    fake.calls.clear()
-    fake.fail_next.clear()
-    fake.sids.clear()
+    fake.reset()
     return fake
 
 

@@ -168,6 +168,11 @@ def wa_button(payload: str, text: str) -> dict[str, str]:
     return wa_form(text, MessageType="button", ButtonPayload=payload, ButtonText=text)
 
 
+def wa_list_reply(payload: str, title: str) -> dict[str, str]:
+    """A list-picker item picked: Twilio posts the item's id and title."""
+    return wa_form(title, MessageType="interactive", ListId=payload, ListTitle=title)
+
+
 def wa_status(sid: str, status: str, error_code: str | None = None) -> dict[str, str]:
     form = {
         "SmsSid": sid,

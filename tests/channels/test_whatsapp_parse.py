@@ -12,6 +12,7 @@ from tests.channels.payloads import (
     SENDER,
     wa_button,
     wa_form,
+    wa_list_reply,
     wa_location,
     wa_media,
     wa_status,
@@ -78,3 +79,12 @@ def test_status_reports() -> None:
     assert ok is not None and not ok.recipient_gone and ok.error_code is None
     assert WhatsApp.parse_status(wa_status("SM" + "3" * 32, "exploded")) is None
     assert WhatsApp.parse_status(wa_status("bad", "sent")) is None
+
+
+def test_a_picked_list_item_is_its_payload_and_title() -> None:
+    picked = parse(wa_list_reply("cat:benessere", "Sostegno psicologico…"))
+    assert (picked.payload, picked.text) == ("cat:benessere", "Sostegno psicologico…")
+    tapped = parse(wa_form("Sì", ButtonPayload="consent:yes", ButtonText="Sì, va bene"))
+    assert (tapped.payload, tapped.text) == ("consent:yes", "Sì, va bene")
+    typed = parse(wa_form("Pre e post scuola"))
+    assert (typed.payload, typed.text) == (None, "Pre e post scuola")

@@ -35,11 +35,15 @@ INBOUND = "/webhooks/whatsapp"
 STATUS = "/webhooks/whatsapp/status"
 
 
-def bodies(fake: FakeTwilio) -> list[str]:
-    return [c.params.get("Body", "") for c in fake.calls]
+def texts(fake: FakeTwilio) -> list[str]:
+    """What each message showed: its Body, or the text of an interactive one."""
+    return [
+        shown.text if (shown := fake.shown(c.params)) else c.params.get("Body", "")
+        for c in fake.calls
+    ]
 
 
-def test_reply_has_numbered_options_and_a_number_answers(
+def test_reply_has_buttons_and_a_typed_number_still_answers(
     client: TestClient, fake_twilio: FakeTwilio, sessions: sessionmaker[Session]
 ) -> None:
     resp = post_twilio(client, INBOUND, wa_form("ciao"))
@@ -47,12 +51,14 @@ def test_reply_has_numbered_options_and_a_number_answers(
     [first] = fake_twilio.calls
     assert first.params["To"] == SENDER and first.params["From"] == "whatsapp:+14155238886"
     assert first.params["StatusCallback"] == PUBLIC_BASE_URL + STATUS
-    assert "\n\n1. " in first.params["Body"] and "\n2. " in first.params["Body"]
-    post_twilio(client, INBOUND, wa_form("1"))  # 1 = the first option: consent given
+    consent = fake_twilio.shown(first.params)
+    assert consent is not None and consent.content_type == "twilio/quick-reply"
+    assert consent.payloads == ("consent:yes", "consent:no") and "Body" not in first.params
+    post_twilio(client, INBOUND, wa_form("1"))  # typed: 1 = the first option, consent given
     with sessions() as s:
         conv = repo.lock_conversation(s, channel="whatsapp", address=SENDER)
         assert (repo.load_state(s, conversation=conv) or {})["consent"] is True
-    assert "\n1. " in bodies(fake_twilio)[-1]  # the next question, numbered again
+    assert fake_twilio.shown(fake_twilio.calls[-1].params) is not None  # the next question
 
 
 def test_profile_name_is_never_stored(
@@ -106,7 +112,7 @@ def test_media_is_kept_as_an_attachment(
     post_twilio(client, INBOUND, wa_form("ciao"))
     post_twilio(client, INBOUND, wa_form("1"))
     post_twilio(client, INBOUND, wa_media("audio/ogg"))
-    assert "scritti" in bodies(fake_twilio)[-1]
+    assert "scritti" in texts(fake_twilio)[-1]
     with sessions() as s:
         last_in = [
             m for m in repo.transcript(s, channel="whatsapp", address=SENDER) if m.direction == "in"
