@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.catalog_repo import load_services
 from bot.settings import AppConfig, Settings
 from catalog.matching import CatalogIndex
-from flows.turn import FlowContext, SocialPointInfo
+from flows.turn import FlowContext, OfficeInfo, SocialPointInfo
 
 ROME = ZoneInfo("Europe/Rome")
 CATALOG_TTL = 60.0  # seconds: a `frontdesk catalog import` shows up within a minute
@@ -40,6 +40,10 @@ def make_context(
         social_points=points,
         privacy_url=privacy_url,
         now=now,
+        offices=tuple(
+            OfficeInfo(comune=c, name=o.name, web=o.web, phone=o.phone)
+            for c, o in config.territory.offices.items()
+        ),
     )
 
 

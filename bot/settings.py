@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nlu.client import NluClient
@@ -48,9 +56,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Office(_Strict):
+    """A comune's own offices (anagrafe, tributi, polizia locale...), for questions the
+    network does not answer."""
+
+    name: str
+    web: str
+    phone: str | None = None
+
+
 class Territory(_Strict):
     name: str
     comuni: tuple[str, ...] = Field(min_length=1)
+    offices: dict[str, Office] = Field(default_factory=dict)  # by comune
+
+    @model_validator(mode="after")
+    def _offices_of_known_comuni(self) -> Territory:
+        unknown = sorted(set(self.offices) - set(self.comuni))
+        if unknown:
+            raise ValueError(f"offices for comuni outside the territory: {', '.join(unknown)}")
+        return self
 
 
 class SocialPoint(_Strict):

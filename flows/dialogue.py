@@ -47,6 +47,7 @@ from flows.interview import (
     start_need,
     suggest,
 )
+from flows.public import is_public_question, on_public_question
 from flows.replies import Button, Reply, payload_for_number
 from flows.slots import read
 from flows.state import DialogueState, Step
@@ -279,6 +280,7 @@ RULES: tuple[Rule, ...] = (
     Rule(intent_is("cancellazione_dati"), on_erase_request),
     Rule(intent_is("richiesta_operatore"), on_operator),
     Rule(is_followup, on_followup, SEARCHED),
+    Rule(is_public_question, digression(on_public_question)),
     Rule(intent_is("orari_sedi"), digression(on_hours)),
     Rule(intent_is("info_assistente"), digression(on_info)),
     Rule(lambda _s, t: t.has_media and not t.text, on_media),

@@ -117,6 +117,16 @@ class SocialPointInfo:
 
 
 @dataclass(frozen=True)
+class OfficeInfo:
+    """A comune's own offices, for the questions the network does not answer."""
+
+    comune: str
+    name: str
+    web: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class FlowContext:
     """The world the flow answers from (read-only, built once by the app)."""
 
@@ -126,6 +136,7 @@ class FlowContext:
     social_points: tuple[SocialPointInfo, ...]
     privacy_url: str
     now: datetime  # local time (Europe/Rome)
+    offices: tuple[OfficeInfo, ...] = ()
 
     @property
     def today(self) -> date:

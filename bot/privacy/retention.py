@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 
 from bot.db import console_repo
 from bot.db.metadata import metadata
+from bot.db.models import ConversationState
 from bot.privacy.registry import Retention, declarations
+from flows.intake import INTAKE_TTL
+from flows.state import Step
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+INTAKE_SWEEP = timedelta(minutes=5)
 LOG_KIND = "logs"
 FILES = "files:"  # prefix of the log files' keys in the counts
 
@@ -156,8 +160,50 @@ def purge_job() -> None:
     log.info("retention purge done rows=%d files=%d", sum(counts.values()) - files, files)
 
 
+def expire_intakes(session: Session, *, now: datetime) -> int:
+    """Drops the words kept before the consent answer once INTAKE_TTL has passed.
+
+    The flow ignores an old intake anyway; this removes it from the database too, so what a
+    resident wrote and never agreed to store lasts at most INTAKE_TTL plus the job's interval.
+
+    Returns:
+        How many conversations had their intake removed.
+    """
+    cutoff = now - INTAKE_TTL
+    stmt = select(ConversationState).where(
+        ConversationState.name == Step.CONSENT.value, ConversationState.updated_at < cutoff
+    )
+    expired = 0
+    for row in session.scalars(stmt):
+        if row.data.get("intake") is not None:
+            row.data = {**row.data, "intake": None}
+            expired += 1
+    return expired
+
+
+def expire_intakes_job() -> None:
+    """The scheduler job behind `expire_intakes`, every INTAKE_SWEEP."""
+    from bot.db.base import utcnow
+    from bot.scheduler import runtime
+
+    with runtime().sessions.begin() as session:
+        expired = expire_intakes(session, now=utcnow())
+    if expired:
+        log.info("expired intakes removed count=%d", expired)
+
+
 def schedule(scheduler: Any) -> None:
-    """Adds the daily purge (03:30 UTC, quiet hours) to the leader's scheduler."""
+    """Adds the daily purge (03:30 UTC, quiet hours) and the intake sweep."""
+    scheduler.add_job(
+        "bot.privacy.retention:expire_intakes_job",
+        "interval",
+        seconds=int(INTAKE_SWEEP.total_seconds()),
+        id="privacy.expire_intakes",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=int(INTAKE_SWEEP.total_seconds()),
+    )
     scheduler.add_job(
         "bot.privacy.retention:purge_job",
         "cron",

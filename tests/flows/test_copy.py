@@ -48,3 +48,19 @@ def test_missing_nested_code_falls_back_to_default() -> None:
     assert say("reasons.some_new_code") == say("reasons.default")
     with pytest.raises(KeyError):
         say("no_such_key")
+
+
+def test_lexicon_entries_are_all_patterns() -> None:
+    """A regex with ': ' in it turns into a YAML mapping unless quoted: catch it here."""
+    from flows.lexicon import lexicon, pattern
+
+    def walk(node: object, key: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        else:
+            items = node if isinstance(node, list) else [node]
+            assert all(isinstance(i, str) for i in items), key
+            pattern(key)
+
+    walk(lexicon(), "")

@@ -243,3 +243,24 @@ def test_activity_period_reads_as_italian() -> None:
     text = text_of(out)
     assert "dal giugno" not in text and "al agosto" not in text
     assert "da giugno ad agosto" in text or "a luglio" in text or "dal " in text
+
+
+def test_municipal_questions_get_the_comune_office() -> None:
+    convo = Convo().consented()
+    out = convo.send("come pago la tari? abito a tradate", "fuori_ambito", comune="Tradate")
+    text = text_of(out)
+    assert "Comune di Tradate" in text and "https://www.comune.tradate.va.it" in text
+    assert "non posso aiutarti" in text  # and it says this is the comune's job, not ours
+
+
+def test_municipal_question_without_comune_lists_every_office() -> None:
+    out = Convo().send("dove si rinnova la carta d'identita?", "fuori_ambito")
+    text = text_of(out)
+    assert text.count("https://www.comune.") == 8
+
+
+def test_municipal_question_while_a_question_is_pending_keeps_it() -> None:
+    convo = Convo().consented()
+    convo.send("cerco un nido", "bisogno_prima_infanzia")
+    out = convo.send("e per la raccolta differenziata a chi chiedo?", "fuori_ambito")
+    assert out.replies[-1].text == say("ask_comune")

@@ -142,9 +142,12 @@ def test_daily_job_is_scheduled() -> None:
 
     rec = Recorder()
     schedule(rec)
-    ((func, trigger, kw),) = rec.jobs
-    assert func == "bot.privacy.retention:purge_job" and trigger == "cron"
-    assert kw["id"] == "privacy.retention_purge" and kw["hour"] == 3
+    jobs = {kw["id"]: (func, trigger, kw) for func, trigger, kw in rec.jobs}
+    func, trigger, kw = jobs["privacy.retention_purge"]
+    assert func == "bot.privacy.retention:purge_job" and trigger == "cron" and kw["hour"] == 3
+    func, trigger, kw = jobs["privacy.expire_intakes"]
+    assert func == "bot.privacy.retention:expire_intakes_job" and trigger == "interval"
+    assert kw["seconds"] <= 600
 
 
 def write_log(path: Path, *, days_old: float, now: datetime = NOW, text: str = "log\n") -> Path:
@@ -308,3 +311,38 @@ def test_unreachable_subscribers_are_still_purged(sessions: sessionmaker[Session
     set_subscriber(sessions, OLD, updated_days=400, consent_days=400)
     with sessions.begin() as s:
         assert purge(s, retention_days=DAYS, now=NOW)["subscribers"] == 1
+
+
+def test_words_before_consent_are_removed_after_the_intake_ttl(
+    sessions: sessionmaker[Session],
+) -> None:
+    from bot.db import conversations as repo
+    from bot.frontdesk import restore_state, stored_state
+    from bot.privacy.retention import expire_intakes
+    from flows.state import DialogueState, Intake, Step
+
+    def waiting(address: str, minutes: int) -> None:
+        intake = Intake(text="mia figlia ha 2 anni", at=NOW - timedelta(minutes=minutes))
+        state = DialogueState(step=Step.CONSENT, intake=intake)
+        with sessions.begin() as s:
+            conv = repo.lock_conversation(s, channel="webchat", address=address)
+            repo.save_state(s, conversation=conv, name="consent", data=stored_state(state))
+            s.flush()
+            s.execute(
+                update(ConversationState)
+                .where(ConversationState.conversation_id == conv.id)
+                .values(updated_at=NOW - timedelta(minutes=minutes))
+            )
+
+    waiting("session-old-0001", minutes=45)
+    waiting("session-new-0001", minutes=5)
+    with sessions.begin() as s:
+        assert expire_intakes(s, now=NOW) == 1
+    with sessions() as s:
+        states = {
+            c.address: restore_state(repo.load_state(s, conversation=c))
+            for c in s.scalars(select(Conversation))
+        }
+    assert states["session-old-0001"].intake is None
+    assert states["session-new-0001"].intake is not None
+    assert states["session-new-0001"].intake.text == "mia figlia ha 2 anni"
