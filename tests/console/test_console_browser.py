@@ -163,6 +163,10 @@ def test_operator_takes_replies_and_resolves_a_web_chat_resident(
 
             # The resident consents and writes an emergency: it is queued with priority.
             resident.goto(f"{base}/chat")
+            # An empty chat opens with the welcome; the privacy link works on this very port.
+            expect(resident.locator("#log")).to_contain_text("Va bene per te?")
+            privacy = resident.get_by_role("link", name="/privacy")
+            expect(privacy).to_have_attribute("href", "/privacy")
             resident.get_by_label("Scrivi un messaggio").fill("ciao")
             resident.keyboard.press("Enter")
             resident.get_by_role("button", name="Sì").first.click()
