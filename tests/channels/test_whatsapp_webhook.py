@@ -88,7 +88,10 @@ def test_quick_reply_button_payload_is_used(
     post_twilio(client, INBOUND, wa_form("ciao"))
     post_twilio(client, INBOUND, wa_button("consent:yes", "Sì, va bene"))
     with sessions() as s:
-        assert repo.transcript(s, channel="whatsapp", address=SENDER)[0].payload == "consent:yes"
+        inbound = [
+            m for m in repo.transcript(s, channel="whatsapp", address=SENDER) if m.direction == "in"
+        ]
+    assert inbound[-1].payload == "consent:yes"
 
 
 def test_location_becomes_the_comune(
