@@ -1,6 +1,7 @@
 """Which catalogue services fit a resident's need: hard filters exclude, soft signals rank.
 
-Hard filters (a service is dropped): another category; a Social Point record (they are
+Hard filters (a service is dropped): another category; months asked for and none of
+them in the service's activity period; a Social Point record (they are
 front offices the flow always offers anyway, and counting them as matches would hide
 unmet needs from the observatory); the resident's comune known and outside
 `area_servita` or outside `requisiti.comuni_residenza`; ages known and none within
@@ -9,9 +10,11 @@ unmet needs from the observatory); the resident's comune known and outside
 Soft signals (change the score): same comune as a sede (+3) or only served (+1); ages
 fit (+2) or are unknown while the service has a range (-0.5); family member fits (+1)
 or not (-2); working parents required and the profile says no (-3); open until the time
-needed (+1) or not (-2); ISEE within the cap (+0.5); application window open (+0.5),
-not yet open (-0.5) or closed (-3); outside the activity period (-1); free (+1), ISEE
-based (+0.5), cheaper tariffs (up to +0.5); wider coverage (up to +0.25).
+needed (+1) or not (-2); all the months asked within the activity period (+1) or only
+some (-2); opening by 7:45 for "mattina presto" (+1), until 19:00 for "sera" (+0.5), open
+on Saturday for "sabato" (+1) or not (-0.5); ISEE within the cap (+0.5); application
+window open (+0.5), not yet open (-0.5) or closed (-3); outside the activity period (-1);
+free (+1), ISEE based (+0.5), cheaper tariffs (up to +0.5); wider coverage (up to +0.25).
 Order: services before contributi, then higher score, then id (deterministic).
 """
 
@@ -108,6 +111,8 @@ def _excluded(entry: Entry, q: _Query) -> bool:
         lo, hi = entry.eta_min, entry.eta_max
         if not any(lo <= a <= hi for a in q.eta):
             return True
+    if q.mesi and entry.months and not q.mesi & entry.months:
+        return True  # "a luglio": a Christmas campus is no answer
     return q.isee is not None and entry.isee_max is not None and q.isee > entry.isee_max
 
 

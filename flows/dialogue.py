@@ -281,6 +281,8 @@ RULES: tuple[Rule, ...] = (
     Rule(intent_is("richiesta_operatore"), on_operator),
     Rule(is_followup, on_followup, SEARCHED),
     Rule(is_public_question, digression(on_public_question)),
+    # "ma è gratis?" before any service was shown: not a question about the bot itself.
+    Rule(is_early_question, digression(on_early_question), PENDING),
     Rule(intent_is("orari_sedi"), digression(on_hours)),
     Rule(intent_is("info_assistente"), digression(on_info)),
     Rule(lambda _s, t: t.has_media and not t.text, on_media),
@@ -296,7 +298,6 @@ RULES: tuple[Rule, ...] = (
     Rule(payload_is("menu:more"), on_more, only(Step.SUGGESTED)),
     Rule(payload_is("menu:other"), on_other_need),
     Rule(has_changes, on_slots, READS),
-    Rule(is_early_question, digression(on_early_question), PENDING),
     Rule(intent_is("affermazione"), on_ack, only(Step.SUGGESTED)),
     Rule(intent_is("congedo", "negazione"), on_goodbye, only(Step.SUGGESTED)),
     Rule(intent_is("congedo"), on_goodbye),

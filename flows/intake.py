@@ -57,7 +57,7 @@ def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outc
     if not turn.text or turn.payload:
         return welcome(ctx)
     need, _changes = read(state, turn)
-    categoria = _categoria(turn)
+    categoria = _categoria(turn) or need.categoria  # a need the NLU ranked close behind
     need = need.model_copy(update={"categoria": categoria})
     queued = [c for c in other_needs(turn, categoria) if c != categoria] if categoria else []
     return welcome(ctx, Intake(text=turn.text, at=ctx.now, need=need, queued=queued))

@@ -14,7 +14,7 @@ import re
 from catalog.vocab import MESI
 from flows.lexicon import pattern, says
 from flows.state import DialogueState, Need, Step
-from flows.turn import Change, Turn
+from flows.turn import NEED_PREFIX, Change, Turn
 from nlu.comuni import canonical_comune
 from nlu.entities import parse_ages
 from nlu.text import normalise
@@ -115,6 +115,8 @@ def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
             update["orario"] = hour
         if constraints := schedule(turn.text):
             update["vincoli"] = sorted({*need.vincoli, *constraints})
+    if need.categoria is None and (hint := hinted_category(turn, need.model_copy(update=update))):
+        update["categoria"] = hint
     changes = tuple(
         Change(slot, getattr(need, slot), value)
         for slot, value in update.items()
@@ -127,6 +129,37 @@ def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
         return need, ()
     new = need.model_copy(update=update)
     return new, changes or (Change("skip", False, True),)
+
+
+HINT = 0.10  # a need this likely, under a "just a data point" reading, is the need
+SCHOOL_AGES = (3.0, 14.0)
+
+
+def hinted_category(turn: Turn, need: Need) -> str | None:
+    """The need a message implies when the NLU's first reading is not a need.
+
+    "ho due figli di 6 e 11 anni, a luglio dove li mando?" reads as `fornisci_info` first,
+    with the summer camps close behind; a human would hear the need. Two signals: a need
+    ranked close behind a data-point or low-confidence reading, and summer months for
+    school-age children.
+    """
+    intent = turn.intent or ""
+    if intent.startswith(NEED_PREFIX) or turn.parse is None:
+        return None
+    data_point = turn.parse.intent == "fornisci_info" or intent == ""
+    if data_point:
+        needs = [(n, c) for n, c in turn.parse.ranking if n.startswith(NEED_PREFIX)]
+        if needs and needs[0][1] >= HINT:
+            return needs[0][0].removeprefix(NEED_PREFIX)
+    lo, hi = SCHOOL_AGES
+    if (
+        need.mesi
+        and set(need.mesi) <= set(SUMMER)
+        and need.eta
+        and all(lo <= a <= hi for a in need.eta)
+    ):
+        return "chiusure_scolastiche"
+    return None
 
 
 def focus_age(need: Need, text: str | None) -> list[float]:

@@ -265,3 +265,29 @@ def test_order_of_the_catalogue_does_not_matter(profile: NeedProfile, order: obj
     shuffled = list(SEED_INDEX.services)
     order.shuffle(shuffled)  # type: ignore[attr-defined]
     assert match(shuffled, profile, today=TODAY) == match(SEED_INDEX, profile, today=TODAY)
+
+
+def test_months_asked_for_exclude_services_that_never_run_then(make: Make) -> None:
+    summer = make(id="a-estate", periodo_attivita={"mesi": [6, 7, 8]})
+    christmas = make(id="b-natale", periodo_attivita={"dal": "2026-12-23", "al": "2027-01-05"})
+    always = make(id="c-sempre")
+    outcome = run([summer, christmas, always], mesi=(7,))
+    assert ids(outcome)[0] == "a-estate" and "b-natale" not in ids(outcome)
+    assert "c-sempre" in ids(outcome)
+    assert "mesi_compatibili" in notes(outcome, "a-estate")
+    assert "mesi" in notes(run([summer], mesi=(7, 9)), "a-estate")  # only partly
+
+
+def test_schedule_constraints_rank_services(make: Make) -> None:
+    early = make(
+        id="b-presto",
+        orari={"fasce": [{"giorni": ["lun", "sab"], "dalle": "07:00", "alle": "13:00"}]},
+    )
+    late = make(
+        id="a-tardi", orari={"fasce": [{"giorni": ["lun"], "dalle": "09:00", "alle": "19:30"}]}
+    )
+    outcome = run([early, late], vincoli=("mattina_presto", "sabato"))
+    assert ids(outcome) == ["b-presto", "a-tardi"]
+    assert {"apre_presto", "aperto_sabato"} <= set(notes(outcome, "b-presto"))
+    assert "sabato" in notes(outcome, "a-tardi")
+    assert "aperto_sera" in notes(run([early, late], vincoli=("sera",)), "a-tardi")

@@ -6,8 +6,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.copy import say
-from flows.state import Step
-from flows.turn import FirstMessageKept, HandoffRequested, NeedRecorded, command_payload
+from flows.dialogue import step
+from flows.state import DialogueState, Step
+from flows.turn import (
+    FirstMessageKept,
+    HandoffRequested,
+    NeedRecorded,
+    Outcome,
+    Turn,
+    command_payload,
+)
+from nlu.types import Entity, ParseResult
 from tests.flows.conftest import Convo, payloads, text_of
 
 
@@ -264,3 +273,32 @@ def test_municipal_question_while_a_question_is_pending_keeps_it() -> None:
     convo.send("cerco un nido", "bisogno_prima_infanzia")
     out = convo.send("e per la raccolta differenziata a chi chiedo?", "fuori_ambito")
     assert out.replies[-1].text == say("ask_comune")
+
+
+def test_a_need_ranked_close_behind_a_data_point_reading_is_heard() -> None:
+    text = "ho due figli di 6 e 11 anni, a luglio dove li mando? siamo di lonate ceppino"
+    parse = ParseResult(
+        text=text,
+        intent="fornisci_info",
+        confidence=0.6,
+        entities=(Entity("eta", 6.0), Entity("eta", 11.0), Entity("comune", "Lonate Ceppino")),
+        ranking=(("fornisci_info", 0.6), ("bisogno_chiusure_scolastiche", 0.15)),
+    )
+    convo = Convo()
+    out = step_with(convo, Turn(text=text, parse=parse))
+    assert say("consent_question") in text_of(out)
+    assert convo.state.need.categoria == "chiusure_scolastiche"
+
+
+def test_summer_months_for_school_children_mean_a_summer_camp() -> None:
+    convo = Convo().consented()
+    convo.send("a luglio e agosto con i bimbi di 7 e 9 anni come faccio?", "fornisci_info",
+               eta=[7.0, 9.0])  # fmt: skip
+    assert convo.state.need.categoria == "chiusure_scolastiche"
+    assert convo.state.step in {Step.ASK_COMUNE, Step.SUGGESTED}
+
+
+def step_with(convo: Convo, turn: Turn) -> Outcome:
+    out = step(convo.state, turn, convo.ctx)
+    convo.state = DialogueState.load(out.state.dump())
+    return out
