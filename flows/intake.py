@@ -107,7 +107,10 @@ def on_consent(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
         first = Reply(say("consent_given"))
         out = ask(new, Step.ASK_CATEGORY, say("ask_category"), category_buttons(), (first,))
     else:
-        out = advance(new, ctx, prefix=(Reply(say("consent_thanks")),))
+        out = advance(new, ctx)
+        asking = out.state.step in {Step.ASK_COMUNE, Step.ASK_AGE}
+        thanks = Reply(say("consent_thanks" if asking else "consent_thanks_short"))
+        out = Outcome(out.state, (thanks, *out.replies), out.events)
     return Outcome(out.state, out.replies, events + out.events)
 
 
@@ -119,7 +122,5 @@ def _general_information(state: DialogueState, ctx: FlowContext) -> Outcome:
         prefix = (first, points)
         return ask(state, Step.ASK_CATEGORY, say("ask_category"), category_buttons(), prefix)
     out = advance(state, ctx, prefix=(Reply(say("consent_refused_general")),))
-    replies = out.replies
-    if out.state.step is Step.ASK_COMUNE:  # the contacts first, the question last
-        return Outcome(out.state, (*replies[:-1], points, replies[-1]), out.events)
-    return Outcome(out.state, (*replies, points), out.events)
+    replies = out.replies  # the contacts before the closing question and its buttons
+    return Outcome(out.state, (*replies[:-1], points, replies[-1]), out.events)
