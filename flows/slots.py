@@ -15,7 +15,7 @@ from catalog.vocab import MESI
 from flows.lexicon import pattern, says
 from flows.state import DialogueState, Need, Step
 from flows.turn import NEED_PREFIX, Change, Turn
-from nlu.comuni import canonical_comune
+from nlu.comuni import canonical_comune, is_comune
 from nlu.entities import parse_ages
 from nlu.text import normalise
 
@@ -83,7 +83,7 @@ def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
     """
     need = state.need
     update: dict[str, object] = {}
-    if (comune := turn.payload_value("comune")) and comune != "other":
+    if (comune := turn.payload_value("comune")) and is_comune(comune):  # not a forged payload
         update["comune"] = comune
     if turn.payload == "eta:unknown" or (state.step is Step.ASK_AGE and says("skip", turn.text)):
         update["eta_unknown"] = True

@@ -302,3 +302,12 @@ def step_with(convo: Convo, turn: Turn) -> Outcome:
     out = step(convo.state, turn, convo.ctx)
     convo.state = DialogueState.load(out.state.dump())
     return out
+
+
+def test_forged_button_payloads_are_not_understood() -> None:
+    convo = Convo().consented()
+    convo.send("cerco un nido", "bisogno_prima_infanzia")
+    convo.tap('comune:=HYPERLINK("https://example.org")')
+    assert convo.state.need.comune is None and convo.state.step is Step.ASK_COMUNE
+    convo.tap("cat:zzz")
+    assert convo.state.need.categoria == "prima_infanzia"
