@@ -137,7 +137,19 @@ def emergency_kinds(text: str) -> tuple[str, ...]:
     Returns:
         Kinds among "abuso_minori", "suicidio", "violenza", "sanitaria"; empty if none.
     """
-    return tuple(dict.fromkeys(kind for kind, _ in matching_rules(text)))
+    prepared = _prepare(text)
+    return tuple(kind for kind, rules in _rules().items() if _fires(rules, prepared))
+
+
+def _fires(rules: _Rules, prepared: str) -> bool:
+    return (
+        any(p.search(prepared) for p in rules.always)
+        or (
+            any(p.search(prepared) for p in rules.topic)
+            and not any(p.search(prepared) for p in rules.unless)
+        )
+        or any(s.matches(prepared) for s in rules.situations)
+    )
 
 
 def matching_rules(text: str) -> list[tuple[str, str]]:

@@ -229,6 +229,12 @@ def test_emergencies_are_caught(text: str, kind: str) -> None:
     assert emergency_kind(text) == kind
 
 
+def test_explanations_agree_with_the_decision() -> None:
+    for text, _, _ in SITUATIONS:
+        assert emergency_kinds(text) == tuple(dict.fromkeys(k for k, _ in matching_rules(text)))
+    assert matching_rules("ferma la sveglia") == []
+
+
 @pytest.mark.parametrize(("text", "kind", "rule"), SITUATIONS)
 def test_situations_are_caught_by_structure(text: str, kind: str, rule: str | None) -> None:
     assert emergency_kind(text) == kind
@@ -287,6 +293,7 @@ def test_safety_never_raises(text: str) -> None:
     kind = emergency_kind(text)
     assert kind is None or kind in KIND_PRIORITY
     assert is_emergency(text) == (kind is not None)
+    assert emergency_kinds(text) == tuple(dict.fromkeys(k for k, _ in matching_rules(text)))
 
 
 # --- nlu.text -------------------------------------------------------------------
