@@ -47,6 +47,7 @@ from flows.interview import (
     start_need,
     suggest,
 )
+from flows.lexicon import is_only
 from flows.public import is_public_question, on_public_question
 from flows.replies import Button, Reply, payload_for_number
 from flows.slots import read
@@ -278,7 +279,8 @@ RULES: tuple[Rule, ...] = (
     Rule(is_rating, on_rating, only(Step.ASK_RATING)),
     Rule(intent_is("disiscrizione"), on_unsubscribe),
     Rule(intent_is("cancellazione_dati"), on_erase_request),
-    Rule(intent_is("richiesta_operatore"), on_operator),
+    # At START the welcome and the consent question come first (flows/intake.py).
+    Rule(intent_is("richiesta_operatore"), on_operator, frozenset(set(Step) - {Step.START})),
     Rule(is_followup, on_followup, SEARCHED),
     Rule(is_public_question, digression(on_public_question)),
     # "ma è gratis?" before any service was shown: not a question about the bot itself.
@@ -309,8 +311,27 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+YES_NO_QUESTIONS = frozenset(
+    {Step.CONSENT, Step.OFFER_OPERATOR, Step.OFFER_CALLBACK, Step.CONFIRM_ERASE}
+)
+
+
+def _yes_or_no(state: DialogueState, turn: Turn) -> Turn:
+    """ "si grazie" to a yes/no question is a yes, whatever else the NLU heard in it."""
+    short = turn.text is not None and len(turn.text.split()) <= 4
+    if turn.payload is not None or not short or turn.intent in {"affermazione", "negazione"}:
+        return turn
+    for answer in ("yes", "no"):
+        if is_only(f"answer_{answer}", turn.text):
+            payload = f"consent:{answer}" if state.step is Step.CONSENT else answer
+            return Turn(text=turn.text, payload=payload)
+    return turn
+
+
 def _contextual(state: DialogueState, turn: Turn) -> Turn:
     """A typed "2" presses the second button, except where the question wants a number."""
+    if state.step in YES_NO_QUESTIONS:
+        turn = _yes_or_no(state, turn)
     if turn.payload is not None or not state.buttons or state.step is Step.ASK_AGE:
         return turn
     if turn.text and (payload := payload_for_number(turn.text, tuple(state.buttons))):

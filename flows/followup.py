@@ -62,14 +62,19 @@ def _by_position(text: str, page: list[Service]) -> list[Service]:
     return []
 
 
+def _stem(word: str) -> str:
+    """ "pasto" and "pasti" alike: Italian singular and plural differ in the last vowel."""
+    return word[:-1] if len(word) >= 5 else word
+
+
 def _by_name(text: str, page: list[Service]) -> list[Service]:
-    norm = set(normalise(text).split())
+    norm = {_stem(w) for w in normalise(text).split()}
     places = set(find_comuni(text))
-    names = [set(normalise(s.nome).split()) - _COMMON for s in page]
+    names = [{_stem(w) for w in normalise(s.nome).split() if w not in _COMMON} for s in page]
     shared = {w for i, n in enumerate(names) for w in n if any(w in m for m in names[i + 1 :])}
     scores = []
     for service, name in zip(page, names, strict=True):
-        words = {w for w in name - shared if len(w) >= 5}
+        words = {w for w in name - shared if len(w) >= 4}
         sedi = {sede.comune for sede in service.sedi} or set(service.area_servita)
         scores.append(2 * len(words & norm) + 2 * len(places & sedi))
     best = max(scores, default=0)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flows import render
 from flows.copy import say
+from flows.handoff import hand_off
 from flows.interview import advance, ask, category_buttons, other_needs
 from flows.replies import Button, Reply
 from flows.slots import read
@@ -60,7 +61,9 @@ def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outc
     categoria = _categoria(turn) or need.categoria  # a need the NLU ranked close behind
     need = need.model_copy(update={"categoria": categoria})
     queued = [c for c in other_needs(turn, categoria) if c != categoria] if categoria else []
-    return welcome(ctx, Intake(text=turn.text, at=ctx.now, need=need, queued=queued))
+    operator = turn.intent == "richiesta_operatore"  # a person, once consent is answered
+    intake = Intake(text=turn.text, at=ctx.now, need=need, queued=queued, operator=operator)
+    return welcome(ctx, intake)
 
 
 def fresh_intake(state: DialogueState, ctx: FlowContext) -> Intake | None:
@@ -101,6 +104,9 @@ def on_consent(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
     need, _changes = read(new, turn)  # "sì, abitiamo a Tradate"
     new = new.model_copy(update={"need": need if yes else state.need})
     events = (FirstMessageKept(intake.text),) if yes and intake else ()
+    if intake and intake.operator:  # asked for a person first: the person, whatever the answer
+        out = hand_off(new, ctx, reason="richiesta")
+        return Outcome(out.state, out.replies, events + out.events)
     if not yes:
         return _general_information(new, ctx)
     if new.need.categoria is None:

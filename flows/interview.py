@@ -42,12 +42,15 @@ def start_need(state: DialogueState, categoria: str, turn: Turn) -> DialogueStat
     """A new topic: keeps where the resident lives and their working hours, forgets whom
     the last need was for (except what this very message says)."""
     old = state.need
+    # From the nursery to the summer camp the children are the same: keep their ages.
+    children = old.categoria in AGE_CATEGORIES and categoria in AGE_CATEGORIES
     need = Need(
         categoria=categoria,
         comune=old.comune,
         comune_unknown=old.comune_unknown,
         orario=old.orario,
         vincoli=old.vincoli,
+        eta=old.eta if children else [],
     )
     need = apply(need, turn.changes)
     queued = [c for c in state.queued if c != categoria]

@@ -58,6 +58,7 @@ class Intake(BaseModel):
     at: datetime
     need: Need = Field(default_factory=Need)
     queued: list[str] = Field(default_factory=list)
+    operator: bool = False  # the first message asked for a person
 
 
 class DialogueState(BaseModel):

@@ -217,6 +217,7 @@ def _ages_in_text(ws: list[Word]) -> list[tuple[Entity, int, int]]:
 
 _UNITS = _wordset("anni anno annetti mesi mese")
 _ARTICLES = _wordset("un una uno")
+_MAX_CHILD = 18.0  # a bare "di 9" after a person is a child's age
 _CHAIN_JOINERS = _wordset("e ed o")
 
 
@@ -258,7 +259,12 @@ def _chain_ages(ws: list[Word]) -> list[tuple[Entity, int, int]]:
         before = [w.norm for w in ws[max(0, i - 3) : i] if w.norm not in _FILLERS]
         person = any(squeeze(b) in _PERSONS or b in _AGE_VERBS for b in before)
         duration = bool(before and before[-1] in _DURATION)
-        if len(chain) >= 2 and joined and (unit or person) and not duration:
+        # "bimba di 9", "un figlio di 7 e una di 12": one number right after "<person> di".
+        owner = ws[i - 2].norm if i >= 2 and ws[i - 1].norm == "di" else ""
+        single = len(chain) == 1 and (squeeze(owner) in _PERSONS or owner in _ARTICLES)
+        single = single and (bool(unit) or _number(ws[i]) <= _MAX_CHILD)
+        listed = len(chain) >= 2 and joined and (bool(unit) or person)
+        if (listed or single) and not duration:
             scale = 12.0 if unit in ("mesi", "mese") else 1.0
             for k in chain:
                 value = _number(ws[k]) / scale

@@ -311,3 +311,19 @@ def test_forged_button_payloads_are_not_understood() -> None:
     assert convo.state.need.comune is None and convo.state.step is Step.ASK_COMUNE
     convo.tap("cat:zzz")
     assert convo.state.need.categoria == "prima_infanzia"
+
+
+def test_yes_with_thanks_answers_the_consent_question() -> None:
+    convo = Convo()
+    convo.send("cerco un nido a tradate", "bisogno_prima_infanzia", comune="Tradate")
+    convo.send("si grazie", "ringraziamento", confidence=0.5)
+    assert convo.state.consent is True
+
+
+def test_asking_for_a_person_first_gets_the_consent_question_then_the_person() -> None:
+    convo = Convo()
+    out = convo.send("voglio parlare con qualcuno", "richiesta_operatore")
+    assert say("consent_question") in text_of(out)
+    convo.tap("consent:yes")
+    assert convo.state.step is Step.HUMAN
+    assert any(isinstance(e, HandoffRequested) and e.reason == "richiesta" for e in convo.events)
