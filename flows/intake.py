@@ -15,6 +15,7 @@ from flows import render
 from flows.copy import say
 from flows.handoff import hand_off
 from flows.interview import advance, ask, category_buttons, other_needs
+from flows.lexicon import says
 from flows.replies import Button, Reply
 from flows.slots import read
 from flows.state import DialogueState, Intake, Need, Step
@@ -61,7 +62,8 @@ def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outc
     categoria = _categoria(turn) or need.categoria  # a need the NLU ranked close behind
     need = need.model_copy(update={"categoria": categoria})
     queued = [c for c in other_needs(turn, categoria) if c != categoria] if categoria else []
-    operator = turn.intent == "richiesta_operatore"  # a person, once consent is answered
+    # A person, once consent is answered.
+    operator = turn.intent == "richiesta_operatore" or says("wants_person", turn.text)
     intake = Intake(text=turn.text, at=ctx.now, need=need, queued=queued, operator=operator)
     return welcome(ctx, intake)
 

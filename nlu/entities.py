@@ -107,6 +107,7 @@ _DURATION = _wordset("da per tra fra ogni dopo entro prima oltre")
 # Squeezed forms, compared with squeeze(word).
 _PERSONS = frozenset(_LEXICON) | _wordset(
     "anziano anziana signora signore persona ragazo ragaza ragazino ragazina io eta"
+    " grande picolo picola picolino picolina magiore minore mezano"
 )
 _MAX_AGE = 120.0
 
