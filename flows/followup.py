@@ -82,9 +82,11 @@ def _by_name(text: str, page: list[Service]) -> list[Service]:
 
 
 def referenced(state: DialogueState, text: str, ctx: FlowContext) -> list[Service]:
-    """The services a question is about: named, by position, the last asked about, or all."""
+    """The services a question is about: named (among all shown), by position (on the last
+    page), the last asked about, or all of the last page."""
     page = _page(state, ctx)
-    named = _by_position(text, page) or _by_name(text, page)
+    shown = [s for s in (ctx.catalog.service(i) for i in state.shown) if s is not None]
+    named = _by_position(text, page) or _by_name(text, shown or page)
     if named:
         return named
     focus = ctx.catalog.service(state.focus) if state.focus else None

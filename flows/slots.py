@@ -107,7 +107,9 @@ def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
         update["eta"] = sorted({*need.eta, *ages}) if more else ages
         update["focus"] = []
     elif pointed := focus_age(need, turn.text):
-        update["focus"] = pointed  # "e per quello di 11?"
+        update["focus"] = pointed  # "e per quello di 11?": another child, maybe a new one
+        if not set(pointed) <= set(need.eta):
+            update["eta"] = sorted({*need.eta, *pointed})
     if turn.text:
         if found := months(turn.text):
             update["mesi"] = found
@@ -122,7 +124,7 @@ def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
         for slot, value in update.items()
         if getattr(need, slot) != value
         and slot not in {"eta_unknown", "comune_unknown"}
-        and not (slot == "focus" and "eta" in update)
+        and not (slot == "focus" and not update["focus"])
     )
     skipped = any(getattr(need, k) != v for k, v in update.items() if k.endswith("_unknown"))
     if not changes and not skipped:
@@ -162,9 +164,15 @@ def hinted_category(turn: Turn, need: Need) -> str | None:
     return None
 
 
+_POINTING = re.compile(r"(?<![a-z])(?:quell[oaie]|il|la|lo|l) (?:di|da) (\d+)(?![0-9])")
+
+
 def focus_age(need: Need, text: str | None) -> list[float]:
-    """ "e per quello di 11?": the one known age (of several) the resident points at."""
-    if not text or len(need.eta) < 2:
+    """ "e per quello di 11?": the child the resident points at, known or new."""
+    if not text or not need.eta:
         return []
     wanted = [a for a in parse_ages(text) if a in need.eta]
-    return wanted[:1] if len(wanted) == 1 and wanted != need.focus else []
+    if len(need.eta) >= 2 and len(wanted) == 1 and wanted != need.focus:
+        return wanted
+    pointed = _POINTING.search(normalise(text))
+    return [float(pointed.group(1))] if pointed and float(pointed.group(1)) <= 18 else []

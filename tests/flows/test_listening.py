@@ -327,3 +327,13 @@ def test_asking_for_a_person_first_gets_the_consent_question_then_the_person() -
     convo.tap("consent:yes")
     assert convo.state.step is Step.HUMAN
     assert any(isinstance(e, HandoffRequested) and e.reason == "richiesta" for e in convo.events)
+
+
+def test_a_child_not_mentioned_before_gets_a_search_too() -> None:
+    convo = Convo().consented()
+    convo.send("centro estivo a castiglione olona per il mio piccolo di 4 anni",
+               "bisogno_chiusure_scolastiche", comune="Castiglione Olona", eta=4.0)  # fmt: skip
+    convo.send("e per quello di 11?", "fornisci_info", confidence=0.55)
+    assert convo.state.need.focus == [11.0] and convo.state.need.eta == [4.0, 11.0]
+    recorded = [e for e in convo.events if isinstance(e, NeedRecorded)]
+    assert recorded[-1].eta == (11.0,)
