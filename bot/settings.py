@@ -50,6 +50,9 @@ class Env(BaseSettings):
     TWILIO_API_BASE_URL: str = "https://api.twilio.com"
     # Fernet keys for texts at rest, comma-separated, newest first (default: var/data.key).
     FRONTDESK_DATA_KEY: SecretStr | None = None
+    # Where the abuse and login counters live, shared by all workers (bot.web.limits):
+    # memory:// (one process, the embedded default) or redis://host:6379/0 in production.
+    FRONTDESK_LIMITS_STORAGE: SecretStr = SecretStr("memory://")
 
 
 class _Strict(BaseModel):
@@ -115,6 +118,37 @@ class ChannelsConfig(_Strict):
 class WebConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # A web chat conversation idle this long is not resumed: the page starts a new one.
+    chat_session_idle_hours: int = Field(24, ge=1, le=24 * 30)
+
+
+class AbuseConfig(_Strict):
+    """Abuse limits of the public endpoints (`limits` notation, e.g. "30 per minute")."""
+
+    max_body_bytes: int = Field(16_384, ge=1024)  # /api/chat bodies (a message is <= 2000 chars)
+    max_json_depth: int = Field(8, ge=2, le=64)
+    chat_per_address: str = "60 per minute"  # /api/chat requests from one client address
+    chat_per_session: str = "20 per minute"  # ... and for one conversation
+    new_sessions_per_address: str = "20 per 10 minutes"  # new web chat conversations per address
+    messages_per_resident: str = "20 per minute"  # Telegram/WhatsApp messages per sender
+    # Priority cards from brand-new web chat sessions: after this many in the window, further
+    # ones are folded into the last card (one card for a burst, with a count).
+    priority_fold_after: int = Field(3, ge=1)
+    priority_fold_minutes: int = Field(10, ge=1)
+    new_session_minutes: int = Field(10, ge=1)  # a conversation this young is "brand-new"
+
+    @field_validator(
+        "chat_per_address", "chat_per_session", "new_sessions_per_address", "messages_per_resident"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate like '30 per minute': {value!r}") from exc
+        return value
 
 
 class Titolare(_Strict):
@@ -203,6 +237,7 @@ class AppConfig(_Strict):
     nlu: NluConfig = NluConfig()
     channels: ChannelsConfig = ChannelsConfig()
     web: WebConfig = WebConfig()
+    abuse: AbuseConfig = AbuseConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     observatory: ObservatoryConfig = ObservatoryConfig()
     catalog: CatalogConfig = CatalogConfig()

@@ -70,7 +70,8 @@ def _announce(session: Session, state: Any, handoff: Handoff) -> list[OutboundMe
     handoff.announced_at = utcnow()
     name = point_name(state, handoff.social_point)
     out = []
-    if chat := state.settings.config.console.telegram_operators_chat_id:
+    folded = bool((handoff.summary or {}).get("folded_into"))  # its burst was announced
+    if (chat := state.settings.config.console.telegram_operators_chat_id) and not folded:
         level = "EMERGENZA" if handoff.priority >= 1 else "normale"
         text = f"Nuova richiesta in coda, priorità {level}, {name}."
         out.append(OutboundMessage("telegram", str(chat), Reply(text)))

@@ -20,11 +20,17 @@ ORDER = (Handoff.priority.desc(), Handoff.created_at, Handoff.id)
 
 
 def open_handoffs(session: Session, *, points: Sequence[str] | None) -> list[Handoff]:
-    """Waiting, callback and active handoffs of the given Social Points (None: all)."""
+    """Waiting, callback and active handoffs of the given Social Points (None: all).
+
+    Requests folded into a burst's card (bot.db.handoffs) are left out while that card is
+    open: the card shows their count and links; once it is closed they show on their own.
+    """
     stmt = select(Handoff).where(Handoff.status.in_(VISIBLE)).order_by(*ORDER)
     if points is not None:
         stmt = stmt.where(Handoff.social_point.in_(list(points)))
-    return list(session.scalars(stmt))
+    found = list(session.scalars(stmt))
+    shown = {h.id for h in found}
+    return [h for h in found if (h.summary or {}).get("folded_into") not in shown]
 
 
 def visible_handoff(

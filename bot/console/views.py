@@ -66,6 +66,9 @@ class Card:
     emergency_text: str | None = None
     first_message: str | None = None
     schedule: str | None = None
+    burst: int = 0  # requests of brand-new sessions folded into this card
+    burst_ids: list[int] = field(default_factory=list)
+    folded_into: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,9 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
                 emergency_text=s.get("messaggio_emergenza"),
                 first_message=s.get("primo_messaggio"),
                 schedule=_schedule(s),
+                burst=int(s.get("burst") or 0),
+                burst_ids=[int(i) for i in s.get("burst_ids") or []],
+                folded_into=s.get("folded_into"),
             )
         )
     return out

@@ -13,6 +13,9 @@ a column type cannot receive settings; `configure` sets it explicitly (app, CLI,
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -103,6 +106,20 @@ def keyring() -> MultiFernet:
     if not _keys:
         configure()
     return MultiFernet([Fernet(k) for k in _keys])
+
+
+def derived_keys(purpose: str) -> list[bytes]:
+    """One 256-bit key per data key (newest first), for `purpose` (HMAC-SHA256 derivation).
+
+    Keyed hashes and signatures use these instead of the Fernet keys themselves, so each use
+    has its own key and they rotate with FRONTDESK_DATA_KEY.
+    """
+    if not _keys:
+        configure()
+    return [
+        hmac.new(base64.urlsafe_b64decode(k), purpose.encode(), hashlib.sha256).digest()
+        for k in _keys
+    ]
 
 
 def encrypt(text: str) -> str:

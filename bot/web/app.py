@@ -13,11 +13,12 @@ from bot import scheduler
 from bot.console import campaign_routes
 from bot.console import web as console
 from bot.context import flow_context_factory
+from bot.db import handoffs
 from bot.db.engine import create_db_engine, session_factory
 from bot.frontdesk import FrontDesk
 from bot.privacy import crypto
 from bot.settings import Settings
-from bot.web import routes_chat, routes_chat_updates, routes_health, routes_webhooks
+from bot.web import limits, routes_chat, routes_chat_updates, routes_health, routes_webhooks
 from bot.web.templating import WEB_DIR
 from nlu.client import NluClient
 from nlu.comuni import canonical_comune
@@ -45,6 +46,8 @@ def create_app(
         await asyncio.to_thread(canonical_comune, "Tradate")
         app.state.settings = settings
         app.state.sessions = sessions
+        app.state.abuse_limits = limits.AbuseLimits.from_settings(settings)
+        handoffs.configure_folding(settings.config.abuse)
         app.state.nlu = client
         app.state.flow_context = flow_context_factory(settings, sessions)
         app.state.desk = FrontDesk(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import replace
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from bot.channels.webchat import WebChat
+from bot.console.auth import secure_cookies
+from bot.web import chat_sessions, limits
 from bot.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -19,29 +23,72 @@ webchat = WebChat()
 
 @router.post("/api/chat")
 async def api_chat(request: Request) -> JSONResponse:
-    """`{"session", "text"}` or `{"session", "payload"}` -> `{"messages": [...]}`."""
+    """`{"session", "text"}` or `{"session", "payload"}` -> `{"messages": [...], "session"}`.
+
+    `session` in the answer is the one in force: the same, or a new one when the conversation
+    asked for belongs to another browser (no matching cookie) or has been idle too long.
+    """
+    settings = request.app.state.settings
+    limiter = limits.of(request)
     try:
-        raw = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return JSONResponse({"error": "il corpo della richiesta non è JSON valido"}, 400)
+        raw = await limits.read_json(request, settings.config.abuse)
+    except limits.BodyRejected as exc:
+        return JSONResponse({"error": exc.error}, exc.status)
     message = webchat.parse(raw)
     if message is None:
         return JSONResponse(
             {"error": "servono 'session' (8-64 caratteri) e 'text' o 'payload'"}, 422
         )
+    ip = limits.client_ip(request)
+    verdict = limiter.chat(ip=ip, session=message.address)
+    if not verdict.allowed:
+        log.info("web chat rate-limited")
+        return limits.too_many(verdict, text=message.text)
+    idle = settings.config.web.chat_session_idle_hours
+    bound = chat_sessions.holds(request, message.address)
+
+    asked = message.address
+
+    def lookup() -> datetime | None:
+        with request.app.state.sessions() as db:
+            return chat_sessions.last_activity(db, session=asked)
+
+    try:
+        last = await run_in_threadpool(lookup)
+    except SQLAlchemyError as exc:
+        log.error("database error while handling a web chat message: %s", type(exc).__name__)
+        return JSONResponse({"error": "servizio momentaneamente non disponibile, riprova"}, 503)
+    if last is not None and (not bound or chat_sessions.is_stale(last, idle_hours=idle)):
+        # Someone else's (or an old) conversation: never read it, start a new one.
+        message = replace(message, address=chat_sessions.new_session_id())
+        last, bound = None, False
+    if last is None:
+        verdict = limiter.new_session(ip=ip)
+        if not verdict.allowed:
+            log.info("web chat new sessions rate-limited")
+            return limits.too_many(verdict, text=message.text)
     try:
         replies = await request.app.state.desk.handle(message)
     except SQLAlchemyError as exc:
         log.error("database error while handling a web chat message: %s", type(exc).__name__)
         return JSONResponse({"error": "servizio momentaneamente non disponibile, riprova"}, 503)
-    return JSONResponse(webchat.render(replies))
+    response = JSONResponse({**webchat.render(replies), "session": message.address})
+    if not bound:
+        chat_sessions.set_cookie(
+            response, message.address, secure=secure_cookies(settings), idle_hours=idle
+        )
+    return response
 
 
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request) -> Response:
     settings = request.app.state.settings
+    # A fresh server-issued session for a page that has none yet (chat.js keeps it).
     return templates.TemplateResponse(
-        request, "chat.html", {"territory": settings.config.territory.name}
+        request,
+        "chat.html",
+        {"territory": settings.config.territory.name, "session": chat_sessions.new_session_id()},
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -1,15 +1,16 @@
 """GET /api/chat/updates: what reached a web chat resident outside their own requests.
 
 Operators' words, queue notices and the rating question after an operator closes are pushed
-into an outbox (bot.console.delivery); the page polls here. The session id is the secret
-that identifies the conversation, exactly as for POST /api/chat.
+into an outbox (bot.console.delivery); the page polls here. The session travels in the
+`X-Chat-Session` header (never in the URL, which access logs record) and counts only with
+the cookie POST /api/chat issued for it (bot.web.chat_sessions).
 """
 
 from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.channels.webchat import SESSION_PATTERN
 from bot.db import console_repo
 from bot.db.models import Conversation
+from bot.web import chat_sessions
 
 router = APIRouter()
 _SESSION = re.compile(SESSION_PATTERN)
@@ -24,14 +26,21 @@ _SESSION = re.compile(SESSION_PATTERN)
 
 @router.get("/api/chat/updates")
 async def chat_updates(
-    request: Request, session: str = Query(max_length=64), after: int | None = Query(None, ge=0)
+    request: Request,
+    session: str = Header("", alias=chat_sessions.SESSION_HEADER, max_length=64),
+    after: int | None = Query(None, ge=0),
 ) -> JSONResponse:
     """`{"messages": [{"id", "text", "buttons"}], "last": id}`.
 
-    Without `after` only `last` is returned: a page that just opened starts from now.
+    Without `after` only `last` is returned: a page that just opened starts from now. A
+    session without its cookie reads as unknown (nothing to show).
     """
     if not _SESSION.match(session):
-        return JSONResponse({"error": "servono 'session' (8-64 caratteri)"}, 422)
+        return JSONResponse({"error": "serve l'intestazione X-Chat-Session (8-64 caratteri)"}, 422)
+    if not chat_sessions.holds(request, session):
+        return JSONResponse(
+            {"messages": [], "last": after or 0}, headers={"Cache-Control": "no-store"}
+        )
 
     def read() -> dict[str, object]:
         with request.app.state.sessions() as db:

@@ -18,6 +18,7 @@ from bot.db import conversations as repo
 from bot.db import handoffs
 from bot.db.models import Direction, Handoff
 from bot.settings import Settings
+from bot.web import chat_sessions
 from flows.state import DialogueState, Step
 from tests.web.conftest import FakeRasa, client, fake_rasa  # noqa: F401  (fixtures)
 
@@ -113,8 +114,14 @@ def handoff(sessions: sessionmaker[Session], handoff_id: int) -> Handoff:
         return found
 
 
+def resident_headers(session: str) -> dict[str, str]:
+    """The session header and cookie the resident's page sends (as if it had started it)."""
+    cookie = f"{chat_sessions.cookie_name(session)}={chat_sessions.cookie_value(session)}"
+    return {"X-Chat-Session": session, "Cookie": cookie}
+
+
 def updates(web: TestClient, session: str, after: int = 0) -> list[dict]:
-    resp = web.get("/api/chat/updates", params={"session": session, "after": after})
+    resp = web.get("/api/chat/updates", params={"after": after}, headers=resident_headers(session))
     assert resp.status_code == 200, resp.text
     return resp.json()["messages"]
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import OutboundMessage
 from bot.db import conversations as repo
 from bot.db.console_models import AuditEntry
-from tests.console.conftest import handoff, login, queue_resident, updates
+from tests.console.conftest import handoff, login, queue_resident, resident_headers, updates
 
 RESIDENT = "resident-web-0001"
 
@@ -124,7 +124,11 @@ def test_resolve_hands_back_to_the_bot_which_asks_a_rating(
     rating = updates(client, RESIDENT)[-1]
     assert "da 1 (poco) a 5 (molto)" in rating["text"]
     assert [b["payload"] for b in rating["buttons"]] == [f"rating:{n}" for n in range(1, 6)]
-    client.post("/api/chat", json={"session": RESIDENT, "payload": "rating:5"})
+    client.post(
+        "/api/chat",
+        json={"session": RESIDENT, "payload": "rating:5"},
+        headers=resident_headers(RESIDENT),
+    )
     assert handoff(sessions, hid).rating == 5
     again = client.post(f"/operator/handoffs/{hid}/resolve", data={"csrf_token": csrf})
     assert again.status_code == 409

@@ -13,6 +13,7 @@ from bot.console.auth import verify_password
 from bot.db import console_repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.settings import Settings
+from tests.console.conftest import resident_headers
 
 runner = CliRunner()
 
@@ -80,7 +81,9 @@ def test_operator_add_refuses_duplicates_and_short_passwords(env: str) -> None:
 
 
 def test_updates_start_from_now_and_validate_the_session(client: TestClient) -> None:
-    assert client.get("/api/chat/updates", params={"session": "bad"}).status_code == 422
-    resp = client.get("/api/chat/updates", params={"session": "never-seen-0001"})
+    assert client.get("/api/chat/updates", headers={"X-Chat-Session": "bad"}).status_code == 422
+    # The session never travels in the URL: a query string is not read.
+    assert client.get("/api/chat/updates", params={"session": "never-seen-0001"}).status_code == 422
+    resp = client.get("/api/chat/updates", headers=resident_headers("never-seen-0001"))
     assert resp.json() == {"messages": [], "last": 0}
     assert resp.headers["cache-control"] == "no-store"

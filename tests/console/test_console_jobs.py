@@ -17,7 +17,14 @@ from bot.db.console_models import SchedulerLease
 from bot.db.models import Handoff
 from bot.settings import ConsoleConfig
 from flows.state import DialogueState, Step
-from tests.console.conftest import OPEN_NOW, at_fixed_time, handoff, queue_resident, updates
+from tests.console.conftest import (
+    OPEN_NOW,
+    at_fixed_time,
+    handoff,
+    queue_resident,
+    resident_headers,
+    updates,
+)
 from tests.console.test_console_actions import FakeTelegram
 
 RESIDENT = "resident-web-0002"
@@ -90,8 +97,9 @@ def test_timeout_offers_a_callback_and_keeps_the_case_queued(
     with sessions() as s:
         conv = repo.lock_conversation(s, channel="webchat", address=RESIDENT)
         assert DialogueState.load(repo.load_state(s, conversation=conv)).step is Step.OFFER_CALLBACK
-    client.post("/api/chat", json={"session": RESIDENT, "payload": "yes"})
-    client.post("/api/chat", json={"session": RESIDENT, "text": "333 1234567"})
+    resident = resident_headers(RESIDENT)
+    client.post("/api/chat", json={"session": RESIDENT, "payload": "yes"}, headers=resident)
+    client.post("/api/chat", json={"session": RESIDENT, "text": "333 1234567"}, headers=resident)
     called = handoff(sessions, hid)
     assert (called.status, called.callback_phone) == ("callback", "3331234567")
     tick(client)  # offered once only

@@ -62,8 +62,10 @@ def test_run_serves_the_web_chat_and_stops_cleanly(tmp_path: Path) -> None:
         assert health["database"] == "ok"
         assert "text/html" in httpx.get(f"{base}/chat").headers["content-type"]
 
+        browser = httpx.Client()  # keeps the session's cookie, as the page does
+
         def chat(**body: str) -> list[dict]:
-            resp = httpx.post(
+            resp = browser.post(
                 f"{base}/api/chat", json={"session": "e2e-session-1", **body}, timeout=30
             )
             assert resp.status_code == 200, resp.text

@@ -1,14 +1,25 @@
-// Web chat client: keeps a random session id in this browser and talks to /api/chat.
+// Web chat client: keeps the session id the server issued and talks to /api/chat.
+// The id alone reads nothing: the server also checks the HttpOnly cookie it set for it.
 (() => {
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
-  const newSession = () => {
-    const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const issued = document.body.dataset.session;
+  const keep = (id) => {
     localStorage.setItem("frontdesk-session", id);
     return id;
   };
-  let session = localStorage.getItem("frontdesk-session") || newSession();
+  // "ricomincia": a new id from the server (a fresh page render issues one).
+  const newSession = async () => {
+    try {
+      const resp = await fetch("/chat", { cache: "no-store" });
+      const page = new DOMParser().parseFromString(await resp.text(), "text/html");
+      return keep(page.body.dataset.session);
+    } catch (err) {
+      return keep(issued);
+    }
+  };
+  let session = localStorage.getItem("frontdesk-session") || keep(issued);
 
   // Links in the bot's text (the privacy notice) become clickable; everything else stays text.
   const LINK = /(https?:\/\/[^\s)]+|\/privacy\b)/g;
@@ -57,7 +68,9 @@
         body: JSON.stringify({ session, ...body }),
       });
       const data = await resp.json();
-      if (!resp.ok) throw new Error(data.error || resp.statusText);
+      // 429: too many messages; the answer still carries what to show (helplines first).
+      if (!resp.ok && !(resp.status === 429 && data.messages)) throw new Error(data.error || resp.statusText);
+      if (data.session && data.session !== session) session = keep(data.session);
       for (const m of data.messages) add("bot", m.text, m.buttons);
     } catch (err) {
       add("bot", "Non riesco a collegarmi. Riprova tra poco: il tuo messaggio non è andato perso.");
@@ -73,8 +86,8 @@
   });
   // An empty page opens with the welcome (or, for a known session, the pending question).
   const open = () => send({ payload: "menu:open" });
-  document.getElementById("restart").addEventListener("click", () => {
-    session = newSession();
+  document.getElementById("restart").addEventListener("click", async () => {
+    session = await newSession();
     log.innerHTML = "";
     open();
     input.focus();
