@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.campaigns.subscriptions import record_chat_event
 from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
 from bot.db import conversations as repo
-from bot.db import handoffs
+from bot.db import handoffs, inbox_repo, reply_repo
 from bot.db.base import utcnow
-from bot.db.models import Conversation, Direction, HandoffStatus
+from bot.db.models import Conversation, Direction, HandoffStatus, Message
 from bot.observatory import needs
 from bot.privacy.crypto import DataKeyError, decrypt, encrypt
 from bot.privacy.erase import erase_subject
@@ -88,6 +88,28 @@ class FrontDesk:
         )
         return self._addressed(message.channel, message.address, outcome)
 
+    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool:
+        """Handles a message of the durable inbox: the turn marks it handled and queues its
+        replies in the reply outbox, in the transaction that saves the new state.
+
+        Returns:
+            False when it had been handled already (another worker won the race).
+        """
+        turn = await self._understand(message)  # outside any transaction: NLU is HTTP
+        context = self._context()
+        outcome = await asyncio.to_thread(self._apply, message, turn, context, inbox_id)
+        if outcome is None:
+            log.info("message already handled channel=%s", message.channel)
+            return False
+        log.info(
+            "message handled channel=%s intent=%s status=%s replies=%d",
+            message.channel,
+            turn.intent or turn.payload,
+            turn.parse.status if turn.parse else "button",
+            len(outcome.replies),
+        )
+        return True
+
     async def operator_closed(self, channel: ChannelName, address: str) -> list[OutboundMessage]:
         """Called by the console when the operator resolves: the bot resumes with a rating."""
 
@@ -112,23 +134,62 @@ class FrontDesk:
         parse = await self._nlu.parse(message.text) if message.text else None
         return Turn(text=message.text, parse=parse, has_media=bool(message.attachments))
 
-    def _apply(self, message: InboundMessage, turn: Turn, context: FlowContext) -> Outcome:
-        """One transaction: lock, load state, step the flow, store what consent allows."""
+    @overload
+    def _apply(
+        self, message: InboundMessage, turn: Turn, context: FlowContext, inbox_id: None = None
+    ) -> Outcome: ...
+    @overload
+    def _apply(
+        self, message: InboundMessage, turn: Turn, context: FlowContext, inbox_id: int
+    ) -> Outcome | None: ...
+    def _apply(
+        self, message: InboundMessage, turn: Turn, context: FlowContext, inbox_id: int | None = None
+    ) -> Outcome | None:
+        """One transaction: lock, load state, step the flow, store what consent allows.
+
+        With `inbox_id` (a message of the durable inbox) the same transaction marks it
+        handled and queues the replies in the reply outbox; None if it was handled already.
+        """
         with self._sessions.begin() as session:
             conv = repo.lock_conversation(session, channel=message.channel, address=message.address)
+            if inbox_id is not None and not inbox_repo.take(session, inbox_id=inbox_id):
+                return None  # under the conversation's lock: exactly once in effect
             saved = repo.load_state(session, conversation=conv)
             state = restore_state(saved)
             outcome = step(state, turn, context)
             if any(isinstance(e, EraseRequested) for e in outcome.events):
                 erase_subject(session, Subject(message.channel, message.address), via="chat")
+                if inbox_id is not None:
+                    self._queue(session, message, outcome, [], inbox_id)
                 return outcome
             title = next((b.title for b in state.buttons if b.payload == turn.payload), None)
-            self._save(session, conv, turn, outcome, message.attachments, title)
+            lines = self._save(session, conv, turn, outcome, message.attachments, title)
             need_id = needs.linked_need(saved)
             for event in outcome.events:
                 need_id = self._record(session, conv, event, outcome.state, turn, need_id)
             needs.keep_link(session, conversation_id=conv.id, need_event_id=need_id)
+            if inbox_id is not None:
+                self._queue(session, message, outcome, lines, inbox_id)
             return outcome
+
+    @staticmethod
+    def _queue(
+        session: Session,
+        message: InboundMessage,
+        outcome: Outcome,
+        lines: list[Message],
+        inbox_id: int,
+    ) -> None:
+        """The turn's replies into the reply outbox, each linked to its transcript line."""
+        session.flush()
+        reply_repo.queue(
+            session,
+            channel=message.channel,
+            address=message.address,
+            replies=outcome.replies,
+            message_ids=[line.id for line in lines],
+            inbox_id=inbox_id,
+        )
 
     @staticmethod
     def _save(
@@ -138,7 +199,9 @@ class FrontDesk:
         outcome: Outcome,
         attachments: tuple[Attachment, ...] = (),
         title: str | None = None,
-    ) -> None:
+    ) -> list[Message]:
+        """Stores the turn; returns the replies' transcript lines (none without consent)."""
+        lines: list[Message] = []
         new = outcome.state
         if new.consent:
             for event in outcome.events:  # what was written before "sì" comes first
@@ -159,12 +222,14 @@ class FrontDesk:
                     confidence=parse.confidence if parse else None,
                 )
             for reply in outcome.replies:
-                repo.add_message(
+                line = repo.add_message(
                     session, conversation=conv, direction=Direction.OUTBOUND, text=reply.text
                 )
+                lines.append(line)
         else:
             new = new.without_personal_data()
         repo.save_state(session, conversation=conv, name=new.step.value, data=stored_state(new))
+        return lines
 
     def _record(
         self,

@@ -204,6 +204,7 @@ class ConsoleConfig(_Strict):
 class TelegramConfig(_Strict):
     max_retries: int = Field(3, ge=0, le=10)  # resends after a 429 RetryAfter
     polling_timeout_seconds: int = Field(30, ge=1, le=50)  # long-polling wait of getUpdates
+    timeout_seconds: float = Field(5.0, ge=0.2, le=60)  # per Bot API call, then retried
 
 
 class WhatsAppConfig(_Strict):

@@ -8,14 +8,15 @@ uncertain (the request may have arrived: never resent, so nobody gets a message 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from requests.exceptions import RequestException
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from twilio.base.exceptions import TwilioRestException
-
-from bot.channels.base import Channel, OutboundMessage
-from bot.channels.delivery import RecipientGone
+from bot.channels.base import (
+    Channel,
+    OutboundMessage,
+    RateLimited,
+    RecipientGone,
+    Refused,
+    Transient,
+)
 from bot.db.campaign_models import RecipientStatus
 from flows.copy import say
 from flows.replies import Button, Reply
@@ -51,20 +52,12 @@ async def attempt(channel: Channel, message: OutboundMessage, *, backoff: float)
         external_id = await channel.send(message)
     except RecipientGone as exc:
         return Result(RecipientStatus.FAILED, exc.reason, gone=True)
-    except RetryAfter as exc:
-        wait = exc.retry_after
-        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-        return Result(None, "telegram_429", retry_after=seconds)
-    except BadRequest as exc:
-        return Result(RecipientStatus.FAILED, f"telegram_{type(exc).__name__.lower()}")
-    except NetworkError:  # timeouts, resets: the message may have been delivered
-        return Result(RecipientStatus.UNCERTAIN, "telegram_network")
-    except TelegramError as exc:
-        return Result(RecipientStatus.FAILED, f"telegram_{type(exc).__name__.lower()}")
-    except TwilioRestException as exc:
-        if exc.status == 429 or exc.status >= 500:
-            return Result(None, f"twilio_{exc.status}", retry_after=backoff)
-        return Result(RecipientStatus.FAILED, f"twilio_{exc.code or exc.status}")
-    except RequestException:  # the request may have reached Twilio
-        return Result(RecipientStatus.UNCERTAIN, "twilio_network")
+    except RateLimited as exc:
+        return Result(None, exc.reason, retry_after=exc.retry_after)
+    except Transient as exc:
+        if exc.maybe_sent:  # a timeout or a reset: the message may have been delivered
+            return Result(RecipientStatus.UNCERTAIN, exc.reason)
+        return Result(None, exc.reason, retry_after=backoff)
+    except Refused as exc:
+        return Result(RecipientStatus.FAILED, exc.reason)
     return Result(RecipientStatus.SENT, external_id=external_id)

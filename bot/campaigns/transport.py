@@ -63,6 +63,7 @@ async def campaign_channels(
             env.TELEGRAM_BOT_TOKEN.get_secret_value(),
             base_url=env.TELEGRAM_API_BASE_URL,
             max_retries=settings.config.telegram.max_retries,
+            timeout=settings.config.telegram.timeout_seconds,
         )
         telegram = Telegram(bot)
         await telegram.start()

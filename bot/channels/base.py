@@ -16,7 +16,12 @@ __all__ = [
     "Channel",
     "ChannelName",
     "InboundMessage",
+    "NotSent",
     "OutboundMessage",
+    "RateLimited",
+    "RecipientGone",
+    "Refused",
+    "Transient",
     "Windowed",
 ]
 
@@ -62,6 +67,68 @@ class OutboundMessage:
         return self.reply.buttons
 
 
+class NotSent(Exception):
+    """A send that did not (certainly) deliver, classified by the adapter that tried.
+
+    Adapters turn their SDK's errors (telegram, twilio, requests) into one of the subclasses,
+    so that nothing else imports them. `str()` never contains the address or the text.
+
+    Attributes:
+        reason: a short machine-readable reason ("telegram_502", "twilio_21211", ...).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Transient(NotSent):
+    """Worth trying again later: 5xx, timeouts, connection errors.
+
+    Attributes:
+        maybe_sent: the request may have reached the provider (a timeout, a reset after
+            sending): a campaign reports it as uncertain rather than risk a duplicate.
+    """
+
+    def __init__(self, reason: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(reason)
+        self.maybe_sent = maybe_sent
+
+
+class RateLimited(NotSent):
+    """The provider said "not now" (429): try again after `retry_after` seconds."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Refused(NotSent):
+    """The provider refused this message for good (bad request): retrying cannot help."""
+
+
+class RecipientGone(NotSent):
+    """The resident cannot be reached any more (blocked the bot, unsubscribed, invalid number).
+
+    Campaigns mark the subscriber inactive; the reply outbox marks the replies gone.
+
+    Attributes:
+        channel: the channel that refused the message.
+        address: the resident's address on that channel.
+        reason: a short machine-readable reason ("blocked", "unsubscribed", ...).
+        code: the provider's error code, when it has one.
+    """
+
+    def __init__(
+        self, channel: ChannelName, address: str, reason: str, code: int | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.args = (f"{channel} recipient gone: {reason}",)
+        self.channel = channel
+        self.address = address
+        self.code = code
+
+
 class Channel(Protocol):
     """What every adapter offers (Rasa's channel contract, without inheriting an SDK)."""
 
@@ -72,8 +139,12 @@ class Channel(Protocol):
         ...
 
     async def send(self, message: OutboundMessage) -> str | None:
-        """Delivers one reply. Returns the provider's id of the last message sent where the
-        provider reports deliveries by that id (Twilio's MessageSid), else None."""
+        """Delivers one reply. Returns the provider's id of the last message sent (Twilio's
+        MessageSid, Telegram's message_id) or None.
+
+        Raises:
+            NotSent: one of its subclasses (Transient, RateLimited, Refused, RecipientGone).
+        """
         ...
 
 

@@ -1,5 +1,5 @@
-"""Getting replies out: the typed "recipient gone" signal, message splitting, and the
-dispatcher that turns an accepted inbound message into replies sent in the background.
+"""Getting replies out: message splitting, and the dispatcher that stores an inbound
+message durably, handles it once and in order, and sends the replies from the outbox.
 
 Shared by the Telegram and WhatsApp adapters, their webhooks and Telegram's polling loop.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -15,39 +16,14 @@ from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import Channel, ChannelName, InboundMessage, OutboundMessage
-from bot.db import channel_repo
+from bot.channels.base import Channel, InboundMessage, OutboundMessage, RecipientGone
+from bot.channels.replies import ReplySender, short_ref, worker_name
+from bot.db import inbox_repo, reply_repo
+from bot.db.delivery_models import InboxMessage
 
 log = logging.getLogger(__name__)
 
 _SEPARATORS = ("\n\n", "\n", " ")
-
-
-class RecipientGone(Exception):
-    """The resident cannot be reached any more (blocked the bot, unsubscribed, invalid number).
-
-    Campaigns catch it to mark the subscriber inactive. `str()` never contains the address.
-
-    Attributes:
-        channel: the channel that refused the message.
-        address: the resident's address on that channel.
-        reason: a short machine-readable reason ("blocked", "unsubscribed", ...).
-        code: the provider's error code, when it has one.
-    """
-
-    def __init__(
-        self, channel: ChannelName, address: str, reason: str, code: int | None = None
-    ) -> None:
-        super().__init__(f"{channel} recipient gone: {reason}")
-        self.channel = channel
-        self.address = address
-        self.reason = reason
-        self.code = code
-
-
-def short_ref(channel: str, address: str) -> str:
-    """An 8-character pseudonym to correlate log lines without logging the address."""
-    return channel_repo.address_hash(channel, address)[:8]
 
 
 def split_text(text: str, limit: int, *, size: Callable[[str], int] = len) -> list[str]:
@@ -126,19 +102,28 @@ async def deliver(
 class Desk(Protocol):
     """What the dispatcher needs from bot.frontdesk.FrontDesk."""
 
-    async def handle(self, message: InboundMessage) -> list[OutboundMessage]: ...
+    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool: ...
+
+
+TURN_LEASE_SECONDS = 60  # a worker that dies mid-turn leaves the conversation after this
+RECOVERY_SECONDS = 2.0  # how often unhandled messages and due replies are looked for
+RECOVERY_CONCURRENCY = 8
 
 
 class Dispatcher:
-    """Accepts inbound messages once and answers them in the background.
+    """Stores inbound messages durably, handles them once and in order, sends the replies.
 
-    Webhooks must answer fast and providers redeliver on timeouts, so `accept` only records
-    the message id (insert-or-ignore) and schedules the work; the conversation, the NLU and
-    the sends happen in a task whose failures are logged.
+    `accept` stores the message with its redelivery key (one transaction) and schedules
+    its conversation at once (the fast path: the reply is usually out before the webhook's
+    background task ends). The turn and its replies are one transaction (see FrontDesk);
+    the replies are then sent from the reply outbox. `recovery` picks up, on start and every
+    few seconds, messages nobody handled (a crash, a failed turn) and replies due for a
+    retry. Whatever worker does it, the database decides: one conversation's turns run
+    under a lease row, and a message is marked handled in its turn's transaction.
 
     Args:
         desk: the front desk.
-        sessions: database sessions (for the redelivery receipts).
+        sessions: database sessions.
         channels: the adapters replies are sent through, by channel name.
     """
 
@@ -152,7 +137,10 @@ class Dispatcher:
         self._desk = desk
         self._sessions = sessions
         self._channels = channels
+        self.replies = ReplySender(sessions=sessions, channels=channels)
+        self._worker = worker_name()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._active: set[tuple[str, str]] = set()  # conversations this process is draining
         # Receipts get their own threads: in the shared pool they would wait behind the
         # conversations being handled, and the webhook's answer with them.
         self._receipts = ThreadPoolExecutor(max_workers=2, thread_name_prefix="receipts")
@@ -161,7 +149,7 @@ class Dispatcher:
     async def accept(
         self, message: InboundMessage, *, first: Callable[[], Awaitable[None]] | None = None
     ) -> bool:
-        """Records the message and schedules its handling.
+        """Stores the message and schedules its conversation.
 
         Args:
             message: the parsed inbound message (its `external_id` is the redelivery key).
@@ -169,20 +157,32 @@ class Dispatcher:
 
         Returns:
             False for a redelivery of a message already accepted (nothing is scheduled).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: not stored; the provider should redeliver.
         """
         loop = asyncio.get_running_loop()
-        fresh = await loop.run_in_executor(self._receipts, self._record, message)
-        if not fresh:
+        inbox_id = await loop.run_in_executor(self._receipts, self._store, message)
+        if inbox_id is None:
             log.info(
                 "%s redelivery ignored ref=%s",
                 message.channel,
                 short_ref(message.channel, message.address),
             )
             return False
-        task = asyncio.create_task(self._process(message, first))
+        self._spawn(message.channel, message.address, first)
+        return True
+
+    def kick(self, channel: str, address: str) -> None:
+        """Schedules the resident's conversation and replies (e.g. after queueing replies)."""
+        self._spawn(channel, address, None)
+
+    def _spawn(
+        self, channel: str, address: str, first: Callable[[], Awaitable[None]] | None
+    ) -> None:
+        task = asyncio.create_task(self._process(channel, address, first))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return True
 
     async def drain(self) -> None:
         """Waits for the scheduled work (on shutdown, and in tests)."""
@@ -194,26 +194,99 @@ class Dispatcher:
         await self.drain()
         self._receipts.shutdown(wait=False)
 
-    def _record(self, message: InboundMessage) -> bool:
+    async def recovery(self, every: float = RECOVERY_SECONDS) -> None:
+        """Until cancelled: handles what nobody is handling (unhandled messages of a dead or
+        failed turn, replies due for a retry), starting at once."""
+        while True:
+            try:
+                await self.recover_once()
+            except Exception as exc:  # the database is briefly away: try again later
+                log.warning("inbox recovery failed: %s", type(exc).__name__)
+            await asyncio.sleep(every)
+
+    async def recover_once(self) -> int:
+        """One recovery round; returns how many conversations it scheduled."""
+        found = await asyncio.to_thread(self._due)
+        scheduled = 0
+        for channel, address in found:
+            if (channel, address) in self._active or len(self._active) >= RECOVERY_CONCURRENCY:
+                continue
+            self._spawn(channel, address, None)
+            scheduled += 1
+        return scheduled
+
+    def _due(self) -> list[tuple[str, str]]:
+        with self._sessions() as session:
+            found = inbox_repo.pending_addresses(session)
+            found += reply_repo.due_addresses(session)
+        return [key for key in dict.fromkeys(found) if key[0] in self._channels]
+
+    def _store(self, message: InboundMessage) -> int | None:
         with self._sessions.begin() as session:
-            return channel_repo.accept_inbound(
-                session,
-                channel=message.channel,
-                address=message.address,
-                external_id=message.external_id,
-            )
+            return inbox_repo.store(session, message=message)
 
     async def _process(
-        self, message: InboundMessage, first: Callable[[], Awaitable[None]] | None
+        self, channel: str, address: str, first: Callable[[], Awaitable[None]] | None
     ) -> None:
-        ref = short_ref(message.channel, message.address)
-        # One resident's messages are answered in arrival order, replies included.
-        lock = self._order.setdefault((message.channel, message.address), asyncio.Lock())
+        ref = short_ref(channel, address)
+        key = (channel, address)
+        lock = self._order.setdefault(key, asyncio.Lock())
         try:
             if first is not None:
                 await first()
-            async with lock:
-                replies = await self._desk.handle(message)
-                await deliver(replies, self._channels)
+            async with lock:  # saves this process's tasks from racing for the same lease
+                self._active.add(key)
+                try:
+                    await self._turns(channel, address)
+                    await self.replies.send_pending(channel, address)
+                finally:
+                    self._active.discard(key)
         except Exception:  # a background task has nobody else to report to
-            log.exception("%s message not answered ref=%s", message.channel, ref)
+            log.exception("%s conversation not served ref=%s", channel, ref)
+
+    async def _turns(self, channel: str, address: str) -> None:
+        """Handles the resident's unhandled messages in order while holding the lease."""
+        holder = f"{self._worker}:{uuid.uuid4().hex[:8]}"
+        ref = short_ref(channel, address)
+        while True:
+            claimed = await asyncio.to_thread(self._claim, channel, address, holder)
+            if claimed is None:
+                return  # another worker holds the conversation: it sees our message
+            cid, row = claimed
+            if row is None:
+                await asyncio.to_thread(self._release, cid, holder)
+                # A message stored while we held the lease may have found it taken.
+                if await asyncio.to_thread(self._waiting, channel, address):
+                    continue
+                return
+            try:
+                await self._desk.handle_stored(inbox_repo.as_message(row), row.id)
+            except Exception as exc:
+                log.exception("%s message not answered ref=%s", channel, ref)
+                gave_up = await asyncio.to_thread(self._failed, row.id, type(exc).__name__)
+                if gave_up:
+                    log.error("%s message given up after retries ref=%s", channel, ref)
+                await asyncio.to_thread(self._release, cid, holder)
+                return
+            # This turn's replies go before the next turn is understood.
+            await self.replies.send_pending(channel, address)
+
+    def _claim(
+        self, channel: str, address: str, holder: str
+    ) -> tuple[int, InboxMessage | None] | None:
+        with self._sessions.begin() as session:
+            return inbox_repo.claim_turn(
+                session, channel=channel, address=address, holder=holder, seconds=TURN_LEASE_SECONDS
+            )
+
+    def _release(self, conversation_id: int, holder: str) -> None:
+        with self._sessions.begin() as session:
+            inbox_repo.release_turn(session, conversation_id=conversation_id, holder=holder)
+
+    def _waiting(self, channel: str, address: str) -> bool:
+        with self._sessions() as session:
+            return inbox_repo.has_unhandled(session, channel=channel, address=address)
+
+    def _failed(self, inbox_id: int, error: str) -> bool:
+        with self._sessions.begin() as session:
+            return inbox_repo.failed(session, inbox_id=inbox_id, error=error)

@@ -9,15 +9,34 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, InlineKeyboardButtonLimit, MessageLimit
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
-from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
-from bot.channels.delivery import RecipientGone, short_ref, split_text
+from bot.channels.base import (
+    Attachment,
+    ChannelName,
+    InboundMessage,
+    NotSent,
+    OutboundMessage,
+    RateLimited,
+    RecipientGone,
+    Refused,
+    Transient,
+)
+from bot.channels.delivery import short_ref, split_text
 from bot.channels.location import location_payload
 from flows.replies import Reply, numbered_text
 
@@ -57,12 +76,25 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def build_bot(token: str, *, base_url: str, max_retries: int) -> ExtBot[Any]:
-    """A Bot API client whose sends go through AIORateLimiter (which honours RetryAfter)."""
+def build_bot(token: str, *, base_url: str, max_retries: int, timeout: float = 5.0) -> ExtBot[Any]:
+    """A Bot API client whose sends go through AIORateLimiter (which honours RetryAfter).
+
+    Args:
+        token: the bot's token.
+        base_url: TELEGRAM_API_BASE_URL.
+        max_retries: resends after a 429 inside the limiter.
+        timeout: seconds to wait for each Bot API answer (then the send is Transient).
+    """
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     httpx_log = logging.getLogger("httpx")
     httpx_log.setLevel(max(httpx_log.getEffectiveLevel(), logging.WARNING))
-    return ExtBot(token, base_url=base_url, rate_limiter=AIORateLimiter(max_retries=max_retries))
+    request = HTTPXRequest(read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout)
+    return ExtBot(
+        token,
+        base_url=base_url,
+        request=request,
+        rate_limiter=AIORateLimiter(max_retries=max_retries),
+    )
 
 
 class Telegram:
@@ -144,28 +176,49 @@ class Telegram:
         except TelegramError as exc:
             log.info("telegram callback query not answered: %s", type(exc).__name__)
 
-    async def send(self, message: OutboundMessage) -> None:
+    async def send(self, message: OutboundMessage) -> str | None:
         """Sends one reply, split at 4096 characters, the keyboard on the last part.
+
+        Returns:
+            The message_id of the last part.
 
         Raises:
             RecipientGone: the resident blocked the bot or the chat no longer exists.
-            telegram.error.TelegramError: any other failure (after the rate limiter's retries).
+            RateLimited: a 429 the rate limiter's own retries did not get past.
+            Transient: a 5xx, a timeout or a network error (`maybe_sent` for timeouts).
+            Refused: any other Bot API error (a bad request).
         """
         text, keyboard = render(message.reply)
         parts = split_text(text, MessageLimit.MAX_TEXT_LENGTH, size=utf16_len)
+        sent_id: str | None = None
         try:
             for i, part in enumerate(parts, start=1):
-                await self._bot.send_message(
+                sent = await self._bot.send_message(
                     chat_id=message.address,
                     text=part,
                     reply_markup=keyboard if i == len(parts) else None,
                 )
-        except Forbidden as exc:
-            raise self._gone(message.address, "blocked") from exc
-        except BadRequest as exc:
+                sent_id = str(sent.message_id)
+        except TelegramError as exc:
+            raise self._classified(message.address, exc) from exc
+        return sent_id
+
+    def _classified(self, address: str, exc: TelegramError) -> NotSent:
+        """The outcome a Bot API error means (see bot.channels.base)."""
+        if isinstance(exc, Forbidden):
+            return self._gone(address, "blocked")
+        if isinstance(exc, BadRequest):
             if "chat not found" in exc.message.lower():
-                raise self._gone(message.address, "chat_not_found") from exc
-            raise
+                return self._gone(address, "chat_not_found")
+            return Refused(f"telegram_{type(exc).__name__.lower()}")
+        if isinstance(exc, RetryAfter):
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            return RateLimited("telegram_429", seconds)
+        if isinstance(exc, NetworkError):  # 5xx (502 "Bad Gateway"), timeouts, resets
+            reason = "telegram_timeout" if isinstance(exc, TimedOut) else "telegram_network"
+            return Transient(reason, maybe_sent=True)
+        return Refused(f"telegram_{type(exc).__name__.lower()}")
 
     def _gone(self, address: str, reason: str) -> RecipientGone:
         log.warning(

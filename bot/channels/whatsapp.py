@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from requests.exceptions import RequestException
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -25,8 +26,17 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
-from bot.channels.delivery import RecipientGone, short_ref, split_text
+from bot.channels.base import (
+    Attachment,
+    ChannelName,
+    InboundMessage,
+    OutboundMessage,
+    RateLimited,
+    RecipientGone,
+    Refused,
+    Transient,
+)
+from bot.channels.delivery import short_ref, split_text
 from bot.channels.location import location_payload
 from bot.channels.whatsapp_content import (
     CONTENT_API,
@@ -49,6 +59,7 @@ log = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
 MAX_BODY = 1600  # Twilio refuses longer message bodies (error 21617)
 MAX_MEDIA = 10
+RATE_LIMITED_WAIT = 1.0  # seconds after a 429 (Twilio gives no Retry-After hint)
 # How long a window looked up ahead (`service_windows`) must stay open to count as open.
 WINDOW_MARGIN = timedelta(minutes=10)
 # Errors after which the resident cannot be reached (campaigns mark them inactive).
@@ -200,8 +211,22 @@ class WhatsApp:
         Raises:
             RecipientGone: Twilio refused the recipient permanently, or the window is closed
                 and no template is configured.
-            twilio.base.exceptions.TwilioRestException: any other API error.
+            RateLimited: Twilio answered 429 (too many requests).
+            Transient: a 5xx (`maybe_sent` False) or a network error (`maybe_sent` True).
+            Refused: any other API error.
         """
+        try:
+            return await self._send(message)
+        except TwilioRestException as exc:
+            if exc.status == 429:
+                raise RateLimited("twilio_429", RATE_LIMITED_WAIT) from exc
+            if exc.status >= 500:
+                raise Transient(f"twilio_{exc.status}") from exc
+            raise Refused(f"twilio_{exc.code or exc.status}") from exc
+        except RequestException as exc:  # the request may have reached Twilio
+            raise Transient("twilio_network", maybe_sent=True) from exc
+
+    async def _send(self, message: OutboundMessage) -> str | None:
         to = message.address
         window = message.service_window
         if window is None:  # sent right after this lookup: no margin

@@ -9,7 +9,7 @@ import typer
 
 from bot.cli.campaigns import campaign_app, subscribers_app
 from bot.cli.catalog import catalog_app
-from bot.cli.common import open_sessions, print_json, settings_or_exit
+from bot.cli.common import fail, open_sessions, print_json, settings_or_exit
 from bot.cli.nlu import nlu_app
 from bot.cli.nlu_runtime import NluEndpoint, nlu_endpoint
 from bot.cli.operator import operator_app
@@ -17,6 +17,7 @@ from bot.cli.privacy import privacy_app
 from bot.cli.report import report_app
 from bot.cli.seed import seed_catalog_if_empty
 from bot.cli.telegram import telegram_app
+from bot.db.engine import normalise_url
 
 app = typer.Typer(help="Front desk della Rete di Conciliazione.", no_args_is_help=True)
 db_app = typer.Typer(help="Database.", no_args_is_help=True)
@@ -46,23 +47,48 @@ def run(
     telegram_polling: bool = typer.Option(
         False, "--telegram-polling", help="Fetch Telegram updates (no public URL needed)"
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Web worker processes (PostgreSQL only)"
+    ),
 ) -> None:
     """Starts the NLU (if managed), migrates the database and serves the web chat."""
+    import os
+
     import uvicorn
 
     from bot.web.app import create_app
 
     settings = settings_or_exit()
+    if workers > 1 and not normalise_url(settings.env.DATABASE_URL).startswith("postgresql"):
+        fail("--workers N needs PostgreSQL (DATABASE_URL): SQLite has a single writer")
+    if workers > 1 and telegram_polling:
+        fail("--telegram-polling runs in one process: use the webhook with --workers N")
     sessions = open_sessions(settings.env.DATABASE_URL)
     seed_catalog_if_empty(sessions, settings.config.catalog.seed_dir)
     host = host or settings.config.web.host
     port = port or settings.config.web.port
     with nlu_endpoint(settings) as endpoint:
-        web = create_app(settings, nlu=endpoint.client(settings), telegram_polling=telegram_polling)
         typer.echo(
             f"\nFront desk pronto. Apri la chat: http://{host}:{port}/chat  (Ctrl-C per uscire)\n"
         )
-        uvicorn.run(web, host=host, port=port, log_level="info")
+        if workers > 1:
+            # Each worker builds its app from the environment: point it at this Rasa.
+            os.environ["RASA_URL"] = endpoint.url
+            if endpoint.token:
+                os.environ["RASA_TOKEN"] = endpoint.token
+            uvicorn.run(
+                "bot.web.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
+        else:
+            web = create_app(
+                settings, nlu=endpoint.client(settings), telegram_polling=telegram_polling
+            )
+            uvicorn.run(web, host=host, port=port, log_level="info")
     typer.echo("Front desk fermato.")
 
 

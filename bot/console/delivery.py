@@ -1,6 +1,7 @@
 """Delivers console-originated replies through the resident's channel.
 
-Telegram and WhatsApp go through the channel adapters the app keeps on `app.state.channels`;
+Telegram and WhatsApp go through the reply outbox and the channel adapters the app keeps on
+`app.state.channels`, like the conversation's replies;
 the web chat has no push connection, so its messages wait in an outbox the page polls.
 """
 
@@ -15,18 +16,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel, OutboundMessage
-from bot.db import console_repo
+from bot.channels.replies import ReplySender
+from bot.db import console_repo, reply_repo
+from bot.db.delivery_models import ReplyStatus
 from bot.db.models import Conversation
 
 log = logging.getLogger(__name__)
 
 
 class Deliverer:
-    """Sends OutboundMessages; failures are logged (never the text) and counted."""
+    """Sends OutboundMessages through the reply outbox (in order, retried, statuses kept);
+    failures are logged (never the text) and counted."""
 
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel]) -> None:
         self._sessions = sessions
         self._channels = channels
+        self._sender = ReplySender(sessions=sessions, channels=channels)
 
     @classmethod
     def of(cls, state: Any) -> Deliverer:
@@ -34,23 +39,40 @@ class Deliverer:
         return cls(state.sessions, getattr(state, "channels", None) or {})
 
     async def send(self, messages: Sequence[OutboundMessage]) -> int:
-        """Delivers in order; returns how many could not be delivered."""
+        """Delivers in order; returns how many were not delivered now (a reply waiting for
+        a retry is sent later by the outbox's recovery)."""
         failures = 0
+        queued: list[OutboundMessage] = []
         for message in messages:
-            try:
-                if message.channel == "webchat":
+            if message.channel == "webchat":
+                try:
                     await asyncio.to_thread(self._push_webchat, message)
-                elif (channel := self._channels.get(message.channel)) is not None:
-                    await channel.send(message)
-                else:
-                    log.warning("no adapter for channel=%s: reply not delivered", message.channel)
+                except Exception as exc:  # a transport error must not lose the rest
+                    log.error("delivery failed channel=webchat error=%s", type(exc).__name__)
                     failures += 1
-            except Exception as exc:  # a transport error must not lose the rest
-                log.error(
-                    "delivery failed channel=%s error=%s", message.channel, type(exc).__name__
-                )
+            elif message.channel in self._channels:
+                queued.append(message)
+            else:
+                log.warning("no adapter for channel=%s: reply not delivered", message.channel)
                 failures += 1
-        return failures
+        if not queued:
+            return failures
+        ids = await asyncio.to_thread(self._queue, queued)
+        for channel, address in dict.fromkeys((m.channel, m.address) for m in queued):
+            await self._sender.send_pending(channel, address)
+        with self._sessions() as session:
+            found = reply_repo.statuses(session, ids=ids)
+        return failures + sum(1 for i in ids if found.get(i, ("",))[0] != ReplyStatus.SENT)
+
+    def _queue(self, messages: list[OutboundMessage]) -> list[int]:
+        with self._sessions.begin() as session:
+            return [
+                i
+                for m in messages
+                for i in reply_repo.queue(
+                    session, channel=m.channel, address=m.address, replies=[m.reply]
+                )
+            ]
 
     def _push_webchat(self, message: OutboundMessage) -> None:
         with self._sessions.begin() as session:

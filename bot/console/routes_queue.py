@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.console import queue, sse, views
 from bot.console.auth import Principal, principal
 from bot.console.templating import fragment, page, point_names
-from bot.db import console_repo
+from bot.db import console_repo, reply_repo
 from bot.db.models import Handoff, Message
 
 router = APIRouter(prefix="/operator")
@@ -71,11 +71,12 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
             )
         )
         authors = console_repo.reply_authors(session, conversation_id=conv.id)
+        deliveries = reply_repo.by_message(session, message_ids=[m.id for m in messages])
         points = request.app.state.settings.config.social_points
         return {
             "card": views.cards(session, [handoff], point_names(request))[0],
             "channel": conv.channel,
-            "lines": views.lines(messages, authors),
+            "lines": views.lines(messages, authors, deliveries),
             "notes": console_repo.notes(session, conversation_id=conv.id),
             "quick_replies": console_repo.quick_replies(session),
             "transfer_points": points,
@@ -120,9 +121,11 @@ async def conversation_events(
                 )
             )
             authors = console_repo.reply_authors(session, conversation_id=conv_id)
+            ids = [m.id for m in messages]
+            deliveries = reply_repo.by_message(session, message_ids=ids)
         events = [
             ("message", fragment(request, "_line.html", line=line))
-            for line in views.lines(messages, authors)
+            for line in views.lines(messages, authors, deliveries)
         ]
         if messages:
             state["after"] = messages[-1].id

@@ -82,6 +82,28 @@ class Line:
     payload: str | None
     attachments: list[dict[str, str]]
     at: datetime
+    # A reply not (yet) delivered: "in invio" while retried, "non consegnato: <motivo>".
+    delivery: str | None = None
+
+
+DELIVERY_REASONS = {
+    "blocked": "il residente ha bloccato il bot",
+    "chat_not_found": "chat inesistente",
+    "outside_window": "finestra di 24 ore chiusa",
+    "unsubscribed": "il residente ha revocato i messaggi",
+    "invalid_number": "numero non valido",
+    "channel_off": "canale non attivo",
+}
+
+
+def delivery_mark(status: str, reason: str | None) -> str | None:
+    """What the operator reads next to a reply that did not get through (None if sent)."""
+    if status == "sent":
+        return None
+    if status == "queued":
+        return "in invio…"
+    why = (reason or "errore").removeprefix("gave_up:")
+    return f"non consegnato: {DELIVERY_REASONS.get(why, why.replace('_', ' '))}"
 
 
 def _ages(values: Any) -> str | None:
@@ -156,8 +178,14 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
     return out
 
 
-def lines(messages: list[Message], authors: dict[int, str]) -> list[Line]:
-    """Transcript lines; outbound ones written by an operator carry the operator's name."""
+def lines(
+    messages: list[Message],
+    authors: dict[int, str],
+    deliveries: dict[int, tuple[str, str | None]] | None = None,
+) -> list[Line]:
+    """Transcript lines; outbound ones written by an operator carry the operator's name,
+    replies not delivered their mark (`deliveries`: message id -> outbox status, reason)."""
+    deliveries = deliveries or {}
     return [
         Line(
             id=m.id,
@@ -170,6 +198,7 @@ def lines(messages: list[Message], authors: dict[int, str]) -> list[Line]:
                 for a in m.attachments or []
             ],
             at=m.created_at,
+            delivery=delivery_mark(*deliveries[m.id]) if m.id in deliveries else None,
         )
         for m in messages
     ]

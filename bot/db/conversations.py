@@ -58,20 +58,20 @@ def add_message(
     attachments: list[dict[str, str]] | None = None,
     intent: str | None = None,
     confidence: float | None = None,
-) -> None:
-    """Appends a message to the transcript."""
-    session.add(
-        Message(
-            conversation_id=conversation.id,
-            direction=direction.value,
-            text=text,
-            payload=payload,
-            attachments=attachments or None,
-            intent=intent,
-            confidence=confidence,
-        )
+) -> Message:
+    """Appends a message to the transcript (its id is set at the next flush)."""
+    message = Message(
+        conversation_id=conversation.id,
+        direction=direction.value,
+        text=text,
+        payload=payload,
+        attachments=attachments or None,
+        intent=intent,
+        confidence=confidence,
     )
+    session.add(message)
     conversation.last_message_at = utcnow()
+    return message
 
 
 def transcript(session: Session, *, channel: str, address: str) -> list[Message]:

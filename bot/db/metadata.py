@@ -5,6 +5,7 @@ from bot.db import (  # noqa: F401  (registers the tables)
     catalog_models,
     channel_models,
     console_models,
+    delivery_models,
     models,
 )
 from bot.db.base import Base

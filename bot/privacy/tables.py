@@ -56,6 +56,19 @@ personal(
     exclude=("conversation_id",),
 )
 personal(
+    "inbox_messages",
+    reason="messages received and not yet handled (text cleared once handled)",
+    match=by_address(),
+    retention=Retention("messages", "received_at"),
+)
+personal(
+    "reply_outbox",
+    reason="replies to send to the resident and how their delivery went",
+    match=by_address(),
+    retention=Retention("messages", "created_at"),
+    exclude=("message_id", "inbox_id"),
+)
+personal(
     "channel_contacts",
     reason="when the resident last wrote (pseudonymous: hashed address)",
     match=by_address_hash(),

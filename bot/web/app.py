@@ -17,7 +17,7 @@ from bot.db import handoffs
 from bot.db.engine import create_db_engine, session_factory
 from bot.frontdesk import FrontDesk
 from bot.privacy import crypto
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.web import limits, routes_chat, routes_chat_updates, routes_health, routes_webhooks
 from bot.web.templating import WEB_DIR
 from nlu.client import NluClient
@@ -76,3 +76,8 @@ def create_app(
     console.install(app)
     app.include_router(campaign_routes.router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app built from the environment: each worker of `frontdesk run --workers N`."""
+    return create_app(load_settings())

@@ -1,7 +1,9 @@
-"""Telegram and WhatsApp webhooks: verify, parse, drop redeliveries, answer at once.
+"""Telegram and WhatsApp webhooks: verify, parse, store durably, answer at once.
 
-The conversation itself (NLU, flow, database, sends) runs in the background through
-bot.channels.delivery.Dispatcher, so providers never time out and retry.
+The message is stored in the inbox before the webhook answers 200 (a database error
+answers 503: the provider redelivers). The conversation itself (NLU, flow, database,
+sends) runs in the background through bot.channels.delivery.Dispatcher, so providers
+never time out and retry; a crash mid-turn is picked up again by the recovery loop.
 """
 
 from __future__ import annotations
@@ -191,13 +193,17 @@ async def messaging_channels(app: FastAPI, *, polling: bool = False) -> AsyncIte
             poller = asyncio.create_task(telegram.poll(handle, timeout=timeout))
     elif polling:
         log.warning("telegram polling requested but the telegram channel is off")
+    # Every worker looks for unhandled messages and due replies (on start, then every few
+    # seconds): the database decides who handles each one.
+    recovery = asyncio.create_task(dispatcher.recovery()) if channels else None
     try:
         yield
     finally:
-        if poller is not None:
-            poller.cancel()
-            with suppress(asyncio.CancelledError):
-                await poller
+        for task in (poller, recovery):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         await dispatcher.close()
         if telegram is not None:
             await telegram.stop()
@@ -226,8 +232,14 @@ def _telegram(settings: Settings) -> Telegram | None:
         return None
     assert env.TELEGRAM_BOT_TOKEN is not None
     token = env.TELEGRAM_BOT_TOKEN.get_secret_value()
-    max_retries = settings.config.telegram.max_retries
-    return Telegram(build_bot(token, base_url=env.TELEGRAM_API_BASE_URL, max_retries=max_retries))
+    config = settings.config.telegram
+    bot = build_bot(
+        token,
+        base_url=env.TELEGRAM_API_BASE_URL,
+        max_retries=config.max_retries,
+        timeout=config.timeout_seconds,
+    )
+    return Telegram(bot)
 
 
 def _whatsapp(settings: Settings, app: FastAPI) -> WhatsApp | None:

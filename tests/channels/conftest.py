@@ -53,6 +53,8 @@ def fake_telegram(fake_telegram_server: tuple[FakeTelegram, str]) -> FakeTelegra
     fake.fail_next.clear()
     fake.updates.clear()
     fake.sent_per_chat.clear()
+    fake.delivered.clear()
+    fake.stall_next = 0
     return fake
 
 

@@ -79,6 +79,9 @@ class FakeTelegram:
         self.fail_next: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.updates: list[dict[str, Any]] = []  # served by getUpdates
         self.sent_per_chat: Counter[str] = Counter()  # sendMessage calls by chat_id
+        self.stall_next = 0  # sendMessage calls that hang `stall_seconds` (client timeouts)
+        self.stall_seconds = 2.0
+        self.delivered: list[tuple[str, str]] = []  # (chat_id, text) of sendMessage answered ok
         self._ids = itertools.count(1000)
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self._handle, methods=["POST"])])
 
@@ -96,7 +99,14 @@ class FakeTelegram:
         if queued := self.fail_next.get(method):
             status, body = queued.pop(0)
             return JSONResponse(body, status)
-        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+        if method == "sendMessage" and self.stall_next > 0:
+            self.stall_next -= 1
+            await asyncio.sleep(self.stall_seconds)  # the client has given up by now
+            return JSONResponse({"ok": False, "error_code": 504, "description": "Timeout"}, 504)
+        result = await self._result(method, params)
+        if method == "sendMessage":
+            self.delivered.append((str(params["chat_id"]), str(params["text"])))
+        return JSONResponse({"ok": True, "result": result})
 
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

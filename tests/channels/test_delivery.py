@@ -8,11 +8,14 @@ import logging
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.delivery import Dispatcher, RecipientGone, deliver, split_text
 from bot.channels.telegram import utf16_len
+from bot.db import inbox_repo, reply_repo
+from bot.db.delivery_models import InboxMessage
 from flows.replies import Reply
 
 words = st.text(st.characters(blacklist_categories=["Cs", "Zs", "Cc"]), min_size=1, max_size=30)
@@ -68,21 +71,34 @@ def test_deliver_skips_the_rest_for_a_gone_recipient() -> None:
 
 
 class Desk:
-    def __init__(self, fail: bool = False) -> None:
+    """Marks the stored message handled and queues one echo reply, as FrontDesk does."""
+
+    def __init__(self, sessions: sessionmaker[Session], fail: bool = False) -> None:
         self.handled: list[InboundMessage] = []
         self.fail = fail
+        self.sessions = sessions
 
-    async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
+    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool:
         if self.fail:
             raise RuntimeError("boom")
+        with self.sessions.begin() as session:
+            if not inbox_repo.take(session, inbox_id=inbox_id):
+                return False
+            reply_repo.queue(
+                session,
+                channel=message.channel,
+                address=message.address,
+                replies=[Reply(f"eco {message.text}")],
+                inbox_id=inbox_id,
+            )
         self.handled.append(message)
-        return [OutboundMessage(message.channel, message.address, Reply(f"eco {message.text}"))]
+        return True
 
 
 def test_dispatcher_handles_each_external_id_once_and_in_order(
     sessions: sessionmaker[Session],
 ) -> None:
-    desk, channel = Desk(), Recorder()
+    desk, channel = Desk(sessions), Recorder()
     order: list[str] = []
 
     async def go() -> list[bool]:
@@ -110,7 +126,7 @@ def test_dispatcher_logs_background_failures_without_the_address(
     sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
 ) -> None:
     async def go() -> None:
-        dispatcher = Dispatcher(desk=Desk(fail=True), sessions=sessions, channels={})
+        dispatcher = Dispatcher(desk=Desk(sessions, fail=True), sessions=sessions, channels={})
         await dispatcher.accept(InboundMessage("telegram", "555123", text="x", external_id="9"))
         await dispatcher.drain()
 
@@ -118,3 +134,7 @@ def test_dispatcher_logs_background_failures_without_the_address(
         asyncio.run(go())
     [failure] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "not answered" in failure.getMessage() and "555123" not in failure.getMessage()
+    with sessions() as s:  # kept for a retry, not lost
+        [row] = s.scalars(select(InboxMessage)).all()
+        assert row.handled_at is None and row.attempts == 1 and row.last_error == "RuntimeError"
+        assert row.text == "x"

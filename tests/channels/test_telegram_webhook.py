@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.channel_models import InboundReceipt
+from bot.db.delivery_models import ReplyOutbox
 from bot.db.models import Conversation, ConversationState
 from tests.channels.conftest import WEBHOOK_SECRET, post_update, settle
 from tests.channels.fakes import FakeTelegram
@@ -182,16 +183,20 @@ def test_oversized_body_is_413(client: TestClient) -> None:
     assert client.post("/webhooks/telegram", content=body, headers=headers).status_code == 413
 
 
-def test_background_failure_is_logged_not_raised(
-    client: TestClient, fake_telegram: FakeTelegram, caplog
+def test_a_refused_reply_is_logged_and_recorded_failed(
+    client: TestClient, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], caplog
 ) -> None:
     fake_telegram.fail_next["sendMessage"] = [
         (400, {"ok": False, "error_code": 400, "description": "Bad Request: something"})
     ]
     assert post_update(client, tg_text("ciao")).status_code == 200
     settle(client)
-    failures = [r for r in caplog.records if "not answered" in r.getMessage()]
+    failures = [r for r in caplog.records if "reply refused" in r.getMessage()]
     assert failures and str(CHAT_ID) not in failures[0].getMessage()
+    with sessions() as s:
+        rows = s.scalars(select(ReplyOutbox).order_by(ReplyOutbox.id)).all()
+    assert (rows[0].status, rows[0].reason) == ("failed", "telegram_badrequest")
+    assert all(r.status == "sent" for r in rows[1:])  # the next replies still go
 
 
 def test_polling_mode_answers_without_a_webhook(

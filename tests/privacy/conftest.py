@@ -19,6 +19,7 @@ from bot.db.campaign_models import (
 )
 from bot.db.channel_models import ChannelContact, OutboundStatus
 from bot.db.console_models import OperatorNote, WebChatOutbox
+from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.db.models import Direction, NeedEvent
 from bot.privacy import crypto
 from bot.privacy.registry import Subject
@@ -63,6 +64,8 @@ def fill_resident(
         s.add(OperatorNote(conversation_id=conv.id, text=f"nota: {text}"))
         s.add(WebChatOutbox(conversation_id=conv.id, text="risposta dell'operatore"))
         s.add(ChannelContact(channel=ch, address_hash=channel_repo.address_hash(ch, addr)))
+        s.add(InboxMessage(channel=ch, address=addr, external_id=f"SM{addr[-6:]}", text=text))
+        s.add(ReplyOutbox(channel=ch, address=addr, text="risposta in coda"))
         s.add(
             OutboundStatus(
                 channel=ch,

@@ -1,0 +1,177 @@
+"""The sender of the reply outbox: conversations, operator replies and notices.
+
+Sends one resident's queued replies in order through the channel adapters, honours
+Telegram's per-chat pacing and 429 retry_after, retries 5xx and timeouts with backoff
+(the next attempt time is in the database: it survives restarts) and records the final
+status: sent, failed with its reason, or gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import (
+    Channel,
+    NotSent,
+    OutboundMessage,
+    RateLimited,
+    RecipientGone,
+    Refused,
+    Transient,
+)
+from bot.db import channel_repo, reply_repo
+from bot.db.base import utcnow
+from bot.db.delivery_models import ReplyOutbox, ReplyStatus
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 60  # a worker that dies mid-send leaves its row to others after this
+RETRY_BASE_SECONDS = 1.0  # 1, 2, 4 ... seconds between attempts after a 5xx or a timeout
+RETRY_CAP_SECONDS = 60.0
+GIVE_UP_AFTER = timedelta(hours=6)  # then the reply is failed (the console shows it)
+# Telegram: "avoid sending more than one message per second" in a chat; short bursts are
+# tolerated, so a turn's two or three replies go at once and a longer run is spaced out.
+PACE_BURST = {"telegram": 3}
+PACE_SECONDS = 1.0
+
+
+def short_ref(channel: str, address: str) -> str:
+    """An 8-character pseudonym to correlate log lines without logging the address."""
+    return channel_repo.address_hash(channel, address)[:8]
+
+
+def worker_name() -> str:
+    """Host and process: the first part of every claim this process makes."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class ReplySender:
+    """Sends queued replies, one resident at a time, in order.
+
+    Args:
+        sessions: database sessions.
+        channels: the adapters by channel name.
+    """
+
+    def __init__(self, *, sessions: sessionmaker[Session], channels: Mapping[str, Channel]) -> None:
+        self._sessions = sessions
+        self._channels = channels
+        self._worker = worker_name()
+
+    async def send_pending(self, channel: str, address: str) -> None:
+        """Sends the resident's due replies, oldest first, until one has to wait."""
+        holder = f"{self._worker}:{uuid.uuid4().hex[:8]}"
+        while True:
+            row = await asyncio.to_thread(self._claim, channel, address, holder)
+            if row is None:
+                return
+            await self._pace(row)
+            if not await self._send(row, holder):
+                return
+
+    def _claim(self, channel: str, address: str, holder: str) -> ReplyOutbox | None:
+        with self._sessions.begin() as session:
+            return reply_repo.claim_next(
+                session, channel=channel, address=address, holder=holder, seconds=CLAIM_SECONDS
+            )
+
+    async def _pace(self, row: ReplyOutbox) -> None:
+        burst = PACE_BURST.get(row.channel)
+        if burst is None:
+            return
+        with self._sessions() as session:
+            recent = reply_repo.recent_sends(
+                session, channel=row.channel, address=row.address, n=burst
+            )
+        if len(recent) < burst:
+            return
+        # At most `burst` messages in any `burst` seconds: the oldest of them sets the pace.
+        wait = (recent[-1] + timedelta(seconds=burst * PACE_SECONDS) - utcnow()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(min(wait, burst * PACE_SECONDS))
+
+    async def _send(self, row: ReplyOutbox, holder: str) -> bool:
+        """One attempt; True when the next row may follow at once."""
+        adapter = self._channels.get(row.channel)
+        ref = short_ref(row.channel, row.address)
+        if adapter is None:
+            log.warning("no adapter for channel=%s: reply not delivered ref=%s", row.channel, ref)
+            await self._settle(row, holder, ReplyStatus.FAILED, reason="channel_off")
+            return True
+        message = OutboundMessage(row.channel, row.address, reply_repo.as_reply(row))  # type: ignore[arg-type]
+        try:
+            provider_id = await adapter.send(message)
+        except RecipientGone as exc:
+            await asyncio.to_thread(self._gone, row, holder, exc.reason)
+            return False
+        except RateLimited as exc:
+            log.info(
+                "reply throttled reason=%s retry_in=%.1fs ref=%s", exc.reason, exc.retry_after, ref
+            )
+            await self._retry(row, holder, exc.retry_after, exc.reason)
+            return False
+        except Refused as exc:
+            log.warning("reply refused reason=%s ref=%s", exc.reason, ref)
+            await self._settle(row, holder, ReplyStatus.FAILED, reason=exc.reason)
+            return True
+        except Exception as exc:  # Transient, or an adapter bug: retried with backoff
+            reason = exc.reason if isinstance(exc, NotSent) else type(exc).__name__
+            if not isinstance(exc, Transient):
+                log.exception("reply not sent (unexpected) ref=%s", ref)
+            if utcnow() - _aware(row.created_at) > GIVE_UP_AFTER:
+                log.error("reply given up reason=%s ref=%s", reason, ref)
+                await self._settle(row, holder, ReplyStatus.FAILED, reason=f"gave_up:{reason}")
+                return True
+            backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, row.attempts - 1))
+            log.info("reply will be retried reason=%s in=%.0fs ref=%s", reason, backoff, ref)
+            await self._retry(row, holder, backoff, reason)
+            return False
+        await self._settle(row, holder, ReplyStatus.SENT, provider_id=provider_id)
+        return True
+
+    async def _settle(
+        self,
+        row: ReplyOutbox,
+        holder: str,
+        status: ReplyStatus,
+        *,
+        provider_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        def apply() -> None:
+            with self._sessions.begin() as session:
+                reply_repo.settle(
+                    session,
+                    row_id=row.id,
+                    holder=holder,
+                    status=status,
+                    provider_id=provider_id,
+                    reason=reason,
+                )
+
+        await asyncio.to_thread(apply)
+
+    async def _retry(self, row: ReplyOutbox, holder: str, seconds: float, reason: str) -> None:
+        def apply() -> None:
+            with self._sessions.begin() as session:
+                at = utcnow() + timedelta(seconds=seconds)
+                reply_repo.retry(session, row_id=row.id, holder=holder, at=at, reason=reason)
+
+        await asyncio.to_thread(apply)
+
+    def _gone(self, row: ReplyOutbox, holder: str, reason: str) -> None:
+        with self._sessions.begin() as session:
+            reply_repo.gone(session, channel=row.channel, address=row.address, reason=reason)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,182 @@
+"""Keyword-only repository functions of the durable inbox (`inbox_messages`).
+
+A message is stored with its redelivery key in one transaction (`store`) and marked
+handled in the transaction of its turn (`take`, the exactly-once arbiter). One resident's
+messages are handled in id order, by whichever worker holds the conversation's turn lease
+(a row of `scheduler_leases`, decided by the database, never by an in-process lock).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Attachment, InboundMessage
+from bot.db import channel_repo, leases
+from bot.db.base import dialect_insert, utcnow
+from bot.db.console_models import SchedulerLease
+from bot.db.delivery_models import InboxMessage
+from bot.db.models import Conversation
+
+# A turn that keeps failing (a bug, a poison message) is given up after this many tries, so
+# that the resident's later messages are not held back for ever.
+MAX_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 2.0
+
+
+def store(session: Session, *, message: InboundMessage, now: datetime | None = None) -> int | None:
+    """Records a received message with its redelivery key; None for a redelivery."""
+    now = now or utcnow()
+    fresh = channel_repo.accept_inbound(
+        session,
+        channel=message.channel,
+        address=message.address,
+        external_id=message.external_id,
+        now=now,
+    )
+    if not fresh:
+        return None
+    row = InboxMessage(
+        channel=message.channel,
+        address=message.address,
+        external_id=message.external_id and message.external_id[:64],
+        text=message.text,
+        payload=message.payload,
+        attachments=[{"kind": a.kind, "ref": a.ref} for a in message.attachments] or None,
+        received_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def as_message(row: InboxMessage) -> InboundMessage:
+    """The stored message as the front desk takes it."""
+    return InboundMessage(
+        channel=row.channel,  # type: ignore[arg-type]  # only channel names are stored
+        address=row.address,
+        text=row.text,
+        payload=row.payload,
+        external_id=row.external_id,
+        attachments=tuple(Attachment(a["kind"], a["ref"]) for a in row.attachments or []),
+    )
+
+
+def _lease_name(conversation_id: int) -> str:
+    return f"turn:{conversation_id}"
+
+
+def conversation_id(session: Session, *, channel: str, address: str) -> int:
+    """The conversation's id, creating the row if this is the resident's first message."""
+    now = utcnow()
+    values = {"channel": channel, "address": address, "created_at": now, "updated_at": now,
+              "last_message_at": now}  # fmt: skip
+    session.execute(dialect_insert(session)(Conversation).values(**values).on_conflict_do_nothing())
+    stmt = select(Conversation.id).where(
+        Conversation.channel == channel, Conversation.address == address
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def claim_turn(
+    session: Session, *, channel: str, address: str, holder: str, seconds: float
+) -> tuple[int, InboxMessage | None] | None:
+    """Takes (or renews) the conversation's turn lease and returns its oldest unhandled
+    message (None when there is none, or when it waits for a retry). None when another
+    worker holds the lease: that worker will see the message."""
+    cid = conversation_id(session, channel=channel, address=address)
+    if not leases.acquire(session, name=_lease_name(cid), holder=holder, seconds=seconds):
+        return None
+    stmt = (
+        select(InboxMessage)
+        .where(
+            InboxMessage.channel == channel,
+            InboxMessage.address == address,
+            InboxMessage.handled_at.is_(None),
+        )
+        .order_by(InboxMessage.id)
+        .limit(1)
+    )
+    head = session.scalars(stmt).first()
+    if (
+        head is not None
+        and head.next_attempt_at is not None
+        and _aware(head.next_attempt_at) > utcnow()
+    ):
+        return cid, None  # the head waits for its retry: later ones wait behind it
+    return cid, head
+
+
+def release_turn(session: Session, *, conversation_id: int, holder: str) -> None:
+    """Gives the turn lease up (deletes its row: conversations are many)."""
+    session.execute(
+        delete(SchedulerLease).where(
+            SchedulerLease.name == _lease_name(conversation_id), SchedulerLease.holder == holder
+        )
+    )
+
+
+def take(session: Session, *, inbox_id: int) -> bool:
+    """Marks the message handled and clears its content, inside the turn's transaction:
+    False when it was handled already (another worker won the race; nothing to do)."""
+    stmt = (
+        update(InboxMessage)
+        .where(InboxMessage.id == inbox_id, InboxMessage.handled_at.is_(None))
+        .values(handled_at=utcnow(), text=None, payload=None, attachments=None)
+    )
+    result = cast(
+        CursorResult[Any], session.execute(stmt, execution_options={"synchronize_session": False})
+    )
+    return result.rowcount == 1
+
+
+def failed(session: Session, *, inbox_id: int, error: str) -> bool:
+    """Records a failed turn: retried later with backoff, given up after MAX_ATTEMPTS.
+
+    Returns:
+        True when it was given up.
+    """
+    row = session.get(InboxMessage, inbox_id)
+    if row is None or row.handled_at is not None:
+        return False
+    row.attempts += 1
+    row.last_error = error[:64]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.handled_at, row.text, row.payload, row.attachments = utcnow(), None, None, None
+        return True
+    row.next_attempt_at = utcnow() + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (row.attempts - 1))
+    return False
+
+
+def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
+    """Whether the resident has a message waiting (checked after giving a lease up)."""
+    stmt = select(func.count()).where(
+        InboxMessage.channel == channel,
+        InboxMessage.address == address,
+        InboxMessage.handled_at.is_(None),
+        or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= utcnow()),
+    )
+    return bool(session.scalar(stmt))
+
+
+def pending_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]]:
+    """Residents with unhandled messages that are due, oldest first (recovery)."""
+    stmt = (
+        select(InboxMessage.channel, InboxMessage.address, func.min(InboxMessage.id))
+        .where(
+            InboxMessage.handled_at.is_(None),
+            or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= utcnow()),
+        )
+        .group_by(InboxMessage.channel, InboxMessage.address)
+        .order_by(func.min(InboxMessage.id))
+        .limit(limit)
+    )
+    return [(c, a) for c, a, _ in session.execute(stmt).tuples()]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,219 @@
+"""Keyword-only repository functions of the reply outbox (`reply_outbox`).
+
+Rows of one resident are sent in id order: only the oldest queued row of an address may be
+claimed, and only when it is due and nobody holds it. A claim is a lease (claimed_until):
+a worker that dies while sending leaves its row to be sent again once the lease lapses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db.base import utcnow
+from bot.db.delivery_models import ReplyOutbox, ReplyStatus
+from flows.replies import Button, Reply
+
+_NO_SYNC = {"synchronize_session": False}
+
+
+def queue(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    replies: Sequence[Reply],
+    message_ids: Sequence[int | None] = (),
+    inbox_id: int | None = None,
+) -> list[int]:
+    """Queues replies for one resident (in the caller's transaction). Returns their ids."""
+    rows = [
+        ReplyOutbox(
+            channel=channel,
+            address=address,
+            text=reply.text,
+            buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons] or None,
+            message_id=message_ids[i] if i < len(message_ids) else None,
+            inbox_id=inbox_id,
+            status=ReplyStatus.QUEUED.value,
+            next_attempt_at=utcnow(),
+        )
+        for i, reply in enumerate(replies)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [r.id for r in rows]
+
+
+def as_reply(row: ReplyOutbox) -> Reply:
+    """The queued reply, as the channel adapters send it."""
+    buttons = tuple(Button(b["title"], b["payload"]) for b in row.buttons or [])
+    return Reply(row.text or "", buttons)
+
+
+def _head(channel: str, address: str) -> Any:
+    return (
+        select(ReplyOutbox.id, ReplyOutbox.next_attempt_at, ReplyOutbox.claimed_until)
+        .where(
+            ReplyOutbox.channel == channel,
+            ReplyOutbox.address == address,
+            ReplyOutbox.status == ReplyStatus.QUEUED.value,
+        )
+        .order_by(ReplyOutbox.id)
+        .limit(1)
+    )
+
+
+def claim_next(
+    session: Session, *, channel: str, address: str, holder: str, seconds: float
+) -> ReplyOutbox | None:
+    """Claims the resident's oldest queued reply if it is due and free; else None (the
+    rows behind it wait: order is kept)."""
+    now = utcnow()
+    head = session.execute(_head(channel, address)).first()
+    if head is None or _aware(head.next_attempt_at) > now:
+        return None
+    if head.claimed_until is not None and _aware(head.claimed_until) > now:
+        return None
+    free = or_(ReplyOutbox.claimed_until.is_(None), ReplyOutbox.claimed_until < now)
+    stmt = (
+        update(ReplyOutbox)
+        .where(ReplyOutbox.id == head.id, ReplyOutbox.status == ReplyStatus.QUEUED.value, free)
+        .values(
+            claimed_by=holder[:80],
+            claimed_until=now + timedelta(seconds=seconds),
+            attempts=ReplyOutbox.attempts + 1,
+        )
+    )
+    if cast(CursorResult[Any], session.execute(stmt, execution_options=_NO_SYNC)).rowcount != 1:
+        return None
+    row = session.get(ReplyOutbox, head.id, populate_existing=True)
+    return row
+
+
+def _mine(row_id: int, holder: str) -> Any:
+    return and_(
+        ReplyOutbox.id == row_id,
+        ReplyOutbox.claimed_by == holder[:80],
+        ReplyOutbox.status == ReplyStatus.QUEUED.value,
+    )
+
+
+def settle(
+    session: Session,
+    *,
+    row_id: int,
+    holder: str,
+    status: ReplyStatus,
+    provider_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Records a final outcome (sent, failed, gone); the text is no longer needed."""
+    session.execute(
+        update(ReplyOutbox)
+        .where(_mine(row_id, holder))
+        .values(
+            status=status.value,
+            provider_id=provider_id and provider_id[:64],
+            reason=reason and reason[:64],
+            sent_at=utcnow() if status is ReplyStatus.SENT else None,
+            claimed_by=None,
+            claimed_until=None,
+            text=None,
+        ),
+        execution_options=_NO_SYNC,
+    )
+
+
+def retry(session: Session, *, row_id: int, holder: str, at: datetime, reason: str) -> None:
+    """Gives the row back, due again at `at` (the rows behind it wait)."""
+    session.execute(
+        update(ReplyOutbox)
+        .where(_mine(row_id, holder))
+        .values(next_attempt_at=at, reason=reason[:64], claimed_by=None, claimed_until=None),
+        execution_options=_NO_SYNC,
+    )
+
+
+def gone(session: Session, *, channel: str, address: str, reason: str) -> int:
+    """Marks every queued reply of an unreachable resident gone. Returns how many."""
+    stmt = (
+        update(ReplyOutbox)
+        .where(
+            ReplyOutbox.channel == channel,
+            ReplyOutbox.address == address,
+            ReplyOutbox.status == ReplyStatus.QUEUED.value,
+        )
+        .values(
+            status=ReplyStatus.GONE.value,
+            reason=reason[:64],
+            claimed_by=None,
+            claimed_until=None,
+            text=None,
+        )
+    )
+    return cast(CursorResult[Any], session.execute(stmt, execution_options=_NO_SYNC)).rowcount
+
+
+def recent_sends(session: Session, *, channel: str, address: str, n: int) -> list[datetime]:
+    """When the last `n` replies to this resident were sent, newest first (pacing)."""
+    stmt = (
+        select(ReplyOutbox.sent_at)
+        .where(
+            ReplyOutbox.channel == channel,
+            ReplyOutbox.address == address,
+            ReplyOutbox.status == ReplyStatus.SENT.value,
+            ReplyOutbox.sent_at.is_not(None),
+        )
+        .order_by(ReplyOutbox.id.desc())
+        .limit(n)
+    )
+    return [_aware(t) for t in session.scalars(stmt) if t is not None]
+
+
+def due_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]]:
+    """Residents whose oldest queued reply could be sent now (recovery)."""
+    now = utcnow()
+    stmt = (
+        select(ReplyOutbox.channel, ReplyOutbox.address, func.min(ReplyOutbox.id))
+        .where(
+            ReplyOutbox.status == ReplyStatus.QUEUED.value,
+            ReplyOutbox.next_attempt_at <= now,
+            or_(ReplyOutbox.claimed_until.is_(None), ReplyOutbox.claimed_until < now),
+        )
+        .group_by(ReplyOutbox.channel, ReplyOutbox.address)
+        .order_by(func.min(ReplyOutbox.id))
+        .limit(limit)
+    )
+    return [(c, a) for c, a, _ in session.execute(stmt).tuples()]
+
+
+def statuses(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+    """(status, reason) of outbox rows by id."""
+    if not ids:
+        return {}
+    stmt = select(ReplyOutbox.id, ReplyOutbox.status, ReplyOutbox.reason).where(
+        ReplyOutbox.id.in_(list(ids))
+    )
+    return {i: (s, r) for i, s, r in session.execute(stmt).tuples()}
+
+
+def by_message(
+    session: Session, *, message_ids: Sequence[int]
+) -> dict[int, tuple[str, str | None]]:
+    """(status, reason) of the replies behind these transcript lines (the console's marks)."""
+    if not message_ids:
+        return {}
+    stmt = select(ReplyOutbox.message_id, ReplyOutbox.status, ReplyOutbox.reason).where(
+        ReplyOutbox.message_id.in_(list(message_ids))
+    )
+    return {m: (s, r) for m, s, r in session.execute(stmt).tuples() if m is not None}
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
