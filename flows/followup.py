@@ -82,11 +82,12 @@ def _by_name(text: str, page: list[Service]) -> list[Service]:
 
 
 def referenced(state: DialogueState, text: str, ctx: FlowContext) -> list[Service]:
-    """The services a question is about: named (among all shown), by position (on the last
-    page), the last asked about, or all of the last page."""
+    """The services a question is about: named (among all shown; "la misura b2" is a name,
+    not the second), by position (on the last page), the last asked about, or all of the
+    last page."""
     page = _page(state, ctx)
     shown = [s for s in (ctx.catalog.service(i) for i in state.shown) if s is not None]
-    named = _by_position(text, page) or _by_name(text, shown or page)
+    named = _by_name(text, shown or page) or _by_position(text, page)
     if named:
         return named
     focus = ctx.catalog.service(state.focus) if state.focus else None

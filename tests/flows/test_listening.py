@@ -337,3 +337,14 @@ def test_a_child_not_mentioned_before_gets_a_search_too() -> None:
     assert convo.state.need.focus == [11.0] and convo.state.need.eta == [4.0, 11.0]
     recorded = [e for e in convo.events if isinstance(e, NeedRecorded)]
     assert recorded[-1].eta == (11.0,)
+
+
+def test_a_name_with_a_digit_is_a_name_not_a_position() -> None:
+    convo = Convo().consented()
+    convo.send("assisto mio padre non autosufficiente a venegono inferiore, ci sono aiuti?",
+               "bisogno_caregiver", comune="Venegono Inferiore", familiare="padre")  # fmt: skip
+    convo.tap("menu:more")
+    b2 = convo.ctx.catalog.service("misura-b2-ambito-tradate")
+    assert b2 is not None and b2.id in convo.state.shown
+    out = convo.send("chi puo chiedere la misura b2?", "bisogno_caregiver")
+    assert text_of(out).startswith(b2.nome)
