@@ -12,7 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from bot.channels.webchat import WebChat
-from bot.console.auth import secure_cookies
 from bot.web import chat_sessions, limits
 from bot.web.templating import templates
 
@@ -74,9 +73,10 @@ async def api_chat(request: Request) -> JSONResponse:
         return JSONResponse({"error": "servizio momentaneamente non disponibile, riprova"}, 503)
     response = JSONResponse({**webchat.render(replies), "session": message.address})
     if not bound:
-        chat_sessions.set_cookie(
-            response, message.address, secure=secure_cookies(settings), idle_hours=idle
-        )
+        # Secure when this request came over https (directly or through the TLS proxy's
+        # forwarded headers): a plain-http client on loopback must still get its cookie back.
+        secure = request.url.scheme == "https"
+        chat_sessions.set_cookie(response, message.address, secure=secure, idle_hours=idle)
     return response
 
 
