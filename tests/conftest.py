@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.settings import Env, Settings, load_config
+from nlu.rasa_process import RasaServer
+from tests.integration.conftest import MODEL, free_port, require_model
+from tests.integration.conftest import ROOT as ROOT_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,3 +64,17 @@ def settings(db_url: str) -> Settings:
     """The repository's config.yml with the test database."""
     env = Env(DATABASE_URL=db_url, FRONTDESK_CONFIG=ROOT / "config.yml")
     return Settings(env=env, config=load_config(ROOT / "config.yml"))
+
+
+@pytest.fixture(scope="session")
+def rasa_server() -> Iterator[RasaServer]:
+    """One real Rasa server with the trained model for the whole run (integration and
+    dialogue tests alike: a second one would cost ~20 s and ~1 GB)."""
+    require_model()
+    server = RasaServer(model=MODEL, port=free_port(), token=secrets.token_urlsafe(16))
+    server.start(log_file=ROOT_DIR / "var" / "rasa-test.log")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

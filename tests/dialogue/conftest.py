@@ -33,7 +33,6 @@ from tests.channels.payloads import OUR_NUMBER
 from tests.dialogue import report
 from tests.dialogue.drivers import App
 from tests.dialogue.run import RunResult
-from tests.integration.conftest import rasa_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_RUNS = pytest.StashKey[list[RunResult]]()
@@ -66,7 +65,7 @@ def _settings(db_url: str, telegram_url: str, twilio_url: str) -> Settings:
 @pytest.fixture(scope="session")
 def dialogue_app(
     tmp_path_factory: pytest.TempPathFactory,
-    rasa_server: RasaServer,  # noqa: F811
+    rasa_server: RasaServer,
     fake_telegram_server: tuple[FakeTelegram, str],  # noqa: F811
     fake_twilio_server: tuple[FakeTwilio, str],  # noqa: F811
 ) -> Iterator[App]:

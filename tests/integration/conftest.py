@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from nlu.rasa_process import RasaServer, model_path
+from nlu.rasa_process import model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = model_path(ROOT / "var" / "models")
@@ -29,15 +27,3 @@ def require_model() -> None:
         if os.environ.get("FRONTDESK_REQUIRE_RASA"):
             pytest.fail(f"no trained model at {MODEL}: run `make model`")
         pytest.skip("no trained Rasa model: run `make model` (make test does)")
-
-
-@pytest.fixture(scope="session")
-def rasa_server() -> Iterator[RasaServer]:
-    require_model()
-    server = RasaServer(model=MODEL, port=free_port(), token=secrets.token_urlsafe(16))
-    server.start(log_file=ROOT / "var" / "rasa-test.log")
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
