@@ -41,6 +41,7 @@ from bot.db.campaign_models import (
     Subscription,
 )
 from bot.db.channel_models import OutboundStatus
+from bot.db.console_models import SchedulerLease
 
 
 @dataclass(frozen=True)
@@ -145,15 +146,29 @@ def cancel(session: Session, *, campaign_id: int) -> int:
 
 
 def recover(session: Session, *, campaign_id: int, older_than: timedelta) -> int:
-    """Marks rows left in flight by a dead sender as uncertain. Returns how many."""
-    cutoff = utcnow() - older_than
+    """Marks rows left in flight by a dead sender as uncertain. Returns how many.
+
+    A row is the dead sender's when its claim is older than `older_than`, or as soon as
+    its sender no longer holds the channel's lease (`campaign-send:<channel>`: renewed every
+    few seconds while it sends, so a lapsed lease means the sender is gone or stalled past
+    it, and any row it still has in flight is settled at once).
+    """
+    now = utcnow()
+    cutoff = now - older_than
+    held = exists(
+        select(SchedulerLease.name).where(
+            SchedulerLease.name == literal("campaign-send:").concat(CampaignRecipient.channel),
+            SchedulerLease.holder == CampaignRecipient.claimed_by,
+            SchedulerLease.expires_at >= now,
+        )
+    )
     return _rowcount(
         session,
         update(CampaignRecipient)
         .where(
             CampaignRecipient.campaign_id == campaign_id,
             CampaignRecipient.status == RecipientStatus.INFLIGHT,
-            CampaignRecipient.claimed_at < cutoff,
+            or_(CampaignRecipient.claimed_at < cutoff, ~held),
         )
         .values(status=RecipientStatus.UNCERTAIN, reason="sender_died"),
     )

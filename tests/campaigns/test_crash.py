@@ -101,3 +101,46 @@ def test_kill_mid_send_then_resume(
     assert sent + uncertain == len(chats)  # nobody silently lost
     assert uncertain == after_kill.get(RecipientStatus.INFLIGHT, 0)
     assert sent <= sum(fake.sent_per_chat.values()) <= sent + uncertain
+
+
+def test_resume_settles_the_dead_senders_claims_when_its_lease_lapses(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    slow_telegram: tuple[SlowTelegram, str],
+    tmp_path: Path,
+) -> None:
+    """With the default in-flight timeout (minutes), the resumed send does not wait for it:
+    the dead sender's claims are settled as soon as its channel lease lapses (30 s)."""
+    fake, url = slow_telegram
+    chats = [str(7100 + i) for i in range(60)]
+    add_subscribers(sessions, [("telegram", c) for c in chats])
+    with sessions.begin() as s:
+        campaign, _ = outbox.create_campaign(s, title="t", text="Ciao", audience=outbox.Audience())
+    env = os.environ | {
+        "DATABASE_URL": db_url,
+        "FRONTDESK_CONFIG": str(config_file(tmp_path, concurrency=8)),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": f"{url}/bot",
+    }
+    command = [*FRONTDESK, "campaign", "send", str(campaign.id), "--force"]
+    first = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        wait_for(lambda: sum(fake.sent_per_chat.values()) >= 15, timeout=30)
+    except AssertionError:
+        first.kill()
+        pytest.fail(f"the sender did not start: {first.communicate()[1].decode()[-800:]}")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    killed_at = time.monotonic()
+    after_kill = statuses(sessions)
+    assert after_kill.get(RecipientStatus.INFLIGHT, 0) > 0  # claims left behind, for real
+
+    second = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=90)
+    assert second.returncode == 0, second.stderr
+    assert time.monotonic() - killed_at < 60  # not the in-flight timeout (300 s)
+    final = statuses(sessions)
+    assert final.get(RecipientStatus.PENDING, 0) == final.get(RecipientStatus.INFLIGHT, 0) == 0
+    assert max(fake.sent_per_chat.values()) == 1
+    assert final.get(RecipientStatus.SENT, 0) + final.get(RecipientStatus.UNCERTAIN, 0) == 60
