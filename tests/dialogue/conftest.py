@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from bot.cli.seed import seed_catalog_if_empty
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.settings import ChannelsConfig, Env, Settings, WhatsAppConfig, load_config
+from bot.settings import AbuseConfig, ChannelsConfig, Env, Settings, WhatsAppConfig, load_config
 from bot.web.app import create_app
 from nlu.client import NluClient
 from nlu.rasa_process import RasaServer
@@ -57,6 +57,14 @@ def _settings(db_url: str, telegram_url: str, twilio_url: str) -> Settings:
         update={
             "channels": ChannelsConfig(enabled=("webchat", "telegram", "whatsapp")),
             "whatsapp": WhatsAppConfig(template_content_sid=TEMPLATE_SID),
+            # Every resident of the suite writes from the test client's one address: the
+            # abuse limits (tested in tests/web) would stop the suite, not an attacker.
+            "abuse": AbuseConfig(
+                chat_per_address="100000 per minute",
+                new_sessions_per_address="100000 per minute",
+                messages_per_resident="1000 per minute",
+                chat_per_session="1000 per minute",
+            ),
         }
     )
     return Settings(env=env, config=config)
