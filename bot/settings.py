@@ -195,8 +195,11 @@ class ConsoleConfig(_Strict):
     queue_timeout_minutes: int = Field(10, ge=1)  # then the resident is offered a callback
     minutes_per_case: int = Field(8, ge=1)  # for the waiting estimate shown to residents
     session_hours: int = Field(10, ge=1, le=72)
-    login_limit_per_account: str = "5 per 15 minutes"  # failed attempts (`limits` notation)
+    # Login attempts (`limits` notation): one account from one address, one address over all
+    # accounts, one account from anywhere (loose and short: no lock-out by a stranger).
+    login_limit_per_account: str = "5 per 15 minutes"
     login_limit_per_ip: str = "20 per 15 minutes"
+    login_limit_per_account_total: str = "30 per 5 minutes"
     tick_seconds: int = Field(15, ge=5)  # how often queue notices and timeouts are checked
     telegram_operators_chat_id: str | None = None  # group told of new requests (no personal data)
 

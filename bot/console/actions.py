@@ -38,10 +38,20 @@ def point_name(state: Any, point_id: str) -> str:
 
 
 def _visible(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
-    found = queue.visible_handoff(session, handoff_id=handoff_id, points=who.points)
+    found = queue.visible_handoff(
+        session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
+    )
     if found is None:
         raise NotVisible(handoff_id)
     return found
+
+
+def _actable(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
+    """Visible, open, and held by this operator or unassigned (admins: any open case)."""
+    handoff, conv = _visible(session, who, handoff_id)
+    if not queue.may_act(handoff, operator_id=who.operator_id, is_admin=who.is_admin):
+        raise Denied("not held by this operator")
+    return handoff, conv
 
 
 def _held(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
@@ -110,7 +120,7 @@ async def reply(state: Any, who: Principal, handoff_id: int, text: str) -> int:
 def note(state: Any, who: Principal, handoff_id: int, text: str) -> None:
     """An internal note (sync: called from a threadpool route)."""
     with state.sessions.begin() as session:
-        _handoff, conv = _visible(session, who, handoff_id)
+        _handoff, conv = _actable(session, who, handoff_id)
         console_repo.add_note(
             session, conversation_id=conv.id, operator_id=who.operator_id, text=text
         )
@@ -131,7 +141,7 @@ async def transfer(
 
     def apply() -> list[OutboundMessage]:
         with sessions.begin() as session:
-            _handoff, conv = _visible(session, who, handoff_id)
+            _handoff, conv = _actable(session, who, handoff_id)
             target = None
             if to_operator is not None:
                 target = next(

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 from limits import parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from bot.db import console_repo
@@ -83,25 +83,33 @@ class Principal:
 
 
 class LoginLimiter:
-    """Failed logins per client address and per account, in a moving window (`limits`).
+    """Login attempts counted atomically in the shared `limits` storage (bot.web.limits).
 
-    The counters live in this process's memory: with several workers each one counts on its
-    own, which still bounds guessing to (workers x limit).
+    Each attempt is counted *before* the password is checked, by one atomic hit per key (a
+    Lua script on Redis), so concurrent attempts cannot slip past the check, and with Redis
+    every worker and host counts together. Three keys: the account from one address
+    (`login_limit_per_account`, tight), the address over all accounts (`login_limit_per_ip`)
+    and the account over all addresses (`login_limit_per_account_total`, loose and short),
+    so a stranger guessing from one place never locks the operator out of their own office.
+    A successful login clears the account-and-address counter.
     """
 
-    def __init__(self, config: ConsoleConfig) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._per_account = parse(config.login_limit_per_account)
+    def __init__(self, config: ConsoleConfig, storage: Storage | None = None) -> None:
+        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+        self._pair = parse(config.login_limit_per_account)
         self._per_ip = parse(config.login_limit_per_ip)
+        self._account = parse(config.login_limit_per_account_total)
 
-    def allowed(self, *, ip: str, email: str) -> bool:
-        return self._limiter.test(self._per_ip, "ip", ip) and self._limiter.test(
-            self._per_account, "account", email
+    def attempt(self, *, ip: str, email: str) -> bool:
+        """Counts one attempt; False when any of the three limits is spent."""
+        return (
+            self._limiter.hit(self._pair, "login-pair", email, ip)
+            and self._limiter.hit(self._per_ip, "login-ip", ip)
+            and self._limiter.hit(self._account, "login-account", email)
         )
 
-    def failed(self, *, ip: str, email: str) -> None:
-        self._limiter.hit(self._per_ip, "ip", ip)
-        self._limiter.hit(self._per_account, "account", email)
+    def succeeded(self, *, ip: str, email: str) -> None:
+        self._limiter.clear(self._pair, "login-pair", email, ip)
 
 
 def new_token() -> str:

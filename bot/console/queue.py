@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
@@ -34,18 +35,63 @@ def open_handoffs(session: Session, *, points: Sequence[str] | None) -> list[Han
 
 
 def visible_handoff(
-    session: Session, *, handoff_id: int, points: Sequence[str] | None
+    session: Session,
+    *,
+    handoff_id: int,
+    points: Sequence[str] | None,
+    operator_id: int | None = None,
 ) -> tuple[Handoff, Conversation] | None:
-    """The handoff and its conversation, if the operator's Social Points include it."""
+    """The handoff and its conversation, if this operator may see it (None: admins, all).
+
+    An operator sees a case of their Social Points while it is open, and afterwards only a
+    case they held themselves; never a case now at another Social Point.
+    """
     stmt = (
         select(Handoff, Conversation)
         .join(Conversation, Conversation.id == Handoff.conversation_id)
         .where(Handoff.id == handoff_id)
     )
     if points is not None:
-        stmt = stmt.where(Handoff.social_point.in_(list(points)))
+        stmt = stmt.where(
+            Handoff.social_point.in_(list(points)),
+            Handoff.status.in_(VISIBLE) | (Handoff.operator_id == operator_id),
+        )
     row = session.execute(stmt).first()
     return (row[0], row[1]) if row else None
+
+
+def case_start(session: Session, *, handoff: Handoff) -> datetime | None:
+    """Where the case's part of the conversation begins: when the previous case ended."""
+    stmt = select(func.max(Handoff.closed_at)).where(
+        Handoff.conversation_id == handoff.conversation_id, Handoff.id < handoff.id
+    )
+    return session.scalar(stmt)
+
+
+def case_window(session: Session, stmt: Select[Any], column: Any, handoff: Handoff) -> Select[Any]:
+    """Limits a query on `column` (a creation time) to this case's part of the conversation.
+
+    From the end of the conversation's previous case (so the request that led to this one
+    is there) to this case's closing: what was said in earlier or later cases, perhaps with
+    another Social Point, is not shown.
+    """
+    start = case_start(session, handoff=handoff)
+    if start is not None:
+        stmt = stmt.where(column > start)
+    if handoff.closed_at is not None:
+        stmt = stmt.where(column <= handoff.closed_at)
+    return stmt
+
+
+def may_act(handoff: Handoff, *, operator_id: int, is_admin: bool) -> bool:
+    """Notes and transfers: on an open case held by this operator or still unassigned."""
+    if handoff.status not in VISIBLE:
+        return False
+    if is_admin:
+        return True
+    return handoff.operator_id == operator_id or (
+        handoff.status in QUEUED and handoff.operator_id is None
+    )
 
 
 def take(

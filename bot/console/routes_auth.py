@@ -64,15 +64,15 @@ async def login(
         return _login_form(request, error="Sessione scaduta: riprova.", status=403)
     limiter: auth.LoginLimiter = request.app.state.login_limiter
     ip, account = auth.client_ip(request), console_repo.normalise_email(email)
-    if not limiter.allowed(ip=ip, email=account):
+    if not await run_in_threadpool(limiter.attempt, ip=ip, email=account):
         log.warning("console login rate-limited")
         return _login_form(
             request, error="Troppi tentativi. Riprova tra qualche minuto.", status=429
         )
     operator = await run_in_threadpool(_check_credentials, request, email, password)
     if operator is None:
-        limiter.failed(ip=ip, email=account)
         return _login_form(request, error="E-mail o password non corretti.", status=401)
+    await run_in_threadpool(limiter.succeeded, ip=ip, email=account)
     token = await run_in_threadpool(auth.open_session, request, operator)
     response = RedirectResponse("/operator", status_code=303)
     response.set_cookie(

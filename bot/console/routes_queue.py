@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.console import queue, sse, views
 from bot.console.auth import Principal, principal
 from bot.console.templating import fragment, page, point_names
 from bot.db import console_repo, reply_repo
+from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
 
 router = APIRouter(prefix="/operator")
@@ -51,10 +54,38 @@ async def queue_events(request: Request, who: Who) -> Response:
     return sse.stream(request, lambda: run_in_threadpool(changed))
 
 
+def _notes(session: Session, who: Principal, handoff: Handoff, conv_id: int) -> list[Any]:
+    """Internal notes of this case written by operators of its Social Point (admins: all)."""
+    found = console_repo.notes(session, conversation_id=conv_id)
+    if who.is_admin:
+        return found
+    start, end = queue.case_start(session, handoff=handoff), handoff.closed_at
+    colleagues = set(
+        session.scalars(
+            select(OperatorPoint.operator_id).where(
+                OperatorPoint.social_point == handoff.social_point
+            )
+        )
+    )
+
+    def aware(at: datetime) -> datetime:
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+    return [
+        (note, name)
+        for note, name in found
+        if note.operator_id in colleagues
+        and (start is None or aware(note.created_at) > aware(start))
+        and (end is None or aware(note.created_at) <= aware(end))
+    ]
+
+
 def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str, Any]:
     """Everything the conversation page shows; the view is written to the audit log."""
     with request.app.state.sessions.begin() as session:
-        found = queue.visible_handoff(session, handoff_id=handoff_id, points=who.points)
+        found = queue.visible_handoff(
+            session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
+        )
         if found is None:
             raise HTTPException(404)
         handoff, conv = found
@@ -64,12 +95,13 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
             action="view",
             conversation_id=conv.id,
             handoff_id=handoff.id,
+            detail={"as_admin": True} if who.is_admin else None,
         )
-        messages = list(
-            session.scalars(
-                select(Message).where(Message.conversation_id == conv.id).order_by(Message.id)
-            )
-        )
+        # Only this case's part of the conversation (admins see it all, audited above).
+        stmt = select(Message).where(Message.conversation_id == conv.id).order_by(Message.id)
+        if not who.is_admin:
+            stmt = queue.case_window(session, stmt, Message.created_at, handoff)
+        messages = list(session.scalars(stmt))
         authors = console_repo.reply_authors(session, conversation_id=conv.id)
         deliveries = reply_repo.by_message(session, message_ids=[m.id for m in messages])
         points = request.app.state.settings.config.social_points
@@ -77,7 +109,7 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
             "card": views.cards(session, [handoff], point_names(request))[0],
             "channel": conv.channel,
             "lines": views.lines(messages, authors, deliveries),
-            "notes": console_repo.notes(session, conversation_id=conv.id),
+            "notes": _notes(session, who, handoff, conv.id),
             "quick_replies": console_repo.quick_replies(session),
             "transfer_points": points,
             "transfer_operators": {
@@ -85,6 +117,7 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
             },
             "holds": handoff.status == "active"
             and (handoff.operator_id == who.operator_id or who.is_admin),
+            "may_act": queue.may_act(handoff, operator_id=who.operator_id, is_admin=who.is_admin),
             "last_id": messages[-1].id if messages else 0,
         }
 
@@ -102,24 +135,28 @@ async def conversation_events(
 
     def visible() -> tuple[int, str, int | None]:
         with request.app.state.sessions() as session:
-            found = queue.visible_handoff(session, handoff_id=handoff_id, points=who.points)
+            found = queue.visible_handoff(
+                session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
+            )
             if found is None:
                 raise HTTPException(404)
             return found[1].id, found[0].status, found[0].operator_id
 
     conv_id, *first = await run_in_threadpool(visible)
+    # A page asking for lines before its case began is given none of them.
     state = {"after": after, "status": tuple(first)}
 
     def poll() -> list[tuple[str, str]]:
         with request.app.state.sessions() as session:
             handoff = session.get(Handoff, handoff_id)
-            messages = list(
-                session.scalars(
-                    select(Message)
-                    .where(Message.conversation_id == conv_id, Message.id > state["after"])
-                    .order_by(Message.id)
-                )
+            stmt = (
+                select(Message)
+                .where(Message.conversation_id == conv_id, Message.id > state["after"])
+                .order_by(Message.id)
             )
+            if handoff is not None and not who.is_admin:
+                stmt = queue.case_window(session, stmt, Message.created_at, handoff)
+            messages = list(session.scalars(stmt))
             authors = console_repo.reply_authors(session, conversation_id=conv_id)
             ids = [m.id for m in messages]
             deliveries = reply_repo.by_message(session, message_ids=ids)

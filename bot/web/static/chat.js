@@ -59,8 +59,15 @@
     li.scrollIntoView({ block: "end" });
   };
 
-  async function send(body, shown) {
+  // One request at a time: the first answer sets the session's cookie, the next ones need it.
+  let queue = Promise.resolve();
+  function send(body, shown) {
     if (shown) add("me", shown);
+    queue = queue.then(() => post(body));
+    return queue;
+  }
+
+  async function post(body) {
     try {
       const resp = await fetch("/api/chat", {
         method: "POST",
