@@ -18,8 +18,13 @@ def normalise_url(url: str) -> str:
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """Creates the engine; for SQLite also the folder of the file, WAL and a busy timeout."""
+    """Creates the engine; for SQLite also the folder of the file, WAL and a busy timeout.
+
+    Bound parameters (addresses, states, texts) never appear in error messages or tracebacks
+    (`hide_parameters`).
+    """
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

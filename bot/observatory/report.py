@@ -120,11 +120,29 @@ def needs_rows(session: Session, filters: Filters, *, min_count: int) -> list[di
     return to_rows(needs_cells(session, filters), min_count=min_count)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run: one starting like a formula gets a quote
+    (OWASP CSV injection). Numbers stay numbers, so negative counts are not touched."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(out: TextIO, rows: list[dict[str, Any]], *, suppressed: str) -> None:
-    """Writes the rows as CSV with a header; suppressed counts become `suppressed` ("<5")."""
+    """Writes the rows as CSV with a header; suppressed counts become `suppressed` ("<5").
+
+    Labels come from residents (a comune sent as a forged button payload): every text cell
+    goes through `safe_cell`.
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow(
-            [suppressed if row[c] is None and c in COUNTS else (row[c] or "") for c in COLUMNS]
+            [
+                safe_cell(suppressed if row[c] is None and c in COUNTS else (row[c] or ""))
+                for c in COLUMNS
+            ]
         )
