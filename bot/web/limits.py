@@ -205,3 +205,13 @@ def too_many(verdict: Verdict, *, text: str | None = None) -> JSONResponse:
         status_code=429,
         headers={"Retry-After": str(verdict.retry_after)},
     )
+
+
+def over_resident_limit(request: Request, message: Any) -> bool:
+    """True when a Telegram/WhatsApp sender is over `messages_per_resident` (the webhook then
+    acknowledges without running the NLU and the flow). Emergencies always go through."""
+    verdict = of(request).resident(channel=message.channel, address=message.address)
+    if verdict.allowed or helplines_for(message.text):
+        return False
+    log.info("%s message dropped: sender over the abuse limit", message.channel)
+    return True

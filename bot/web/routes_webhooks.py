@@ -28,6 +28,7 @@ from bot.channels.delivery import Dispatcher
 from bot.channels.telegram import Telegram, TelegramUpdate, build_bot
 from bot.channels.whatsapp import WhatsApp, build_client
 from bot.settings import Settings
+from bot.web import limits
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks")
@@ -72,6 +73,8 @@ async def _read_capped(request: Request) -> bytes:
 
 async def _accept(request: Request, message: InboundMessage, first: partial[Any] | None) -> None:
     dispatcher: Dispatcher = request.app.state.dispatcher
+    if limits.over_resident_limit(request, message):  # abuse limits (issue 18, bot/web/limits)
+        return
     try:
         await dispatcher.accept(message, first=first)
     except SQLAlchemyError as exc:  # the provider retries later: nothing is lost

@@ -146,3 +146,22 @@ def test_flood_of_emergencies_gets_429s_helplines_and_one_folded_card(
     lead = max(emergencies, key=lambda h: h.id)
     assert lead.summary["burst"] == allowed - abuse.priority_fold_after
     print(f"flood: {statuses.count(200)} x 200, {statuses.count(429)} x 429 in {elapsed:.1f} s")
+
+
+def test_webhook_senders_are_limited_but_emergencies_go_through() -> None:
+    from types import SimpleNamespace
+
+    from limits.storage import MemoryStorage
+
+    from bot.channels.base import InboundMessage
+    from bot.web.limits import AbuseLimits, over_resident_limit
+
+    app = SimpleNamespace(
+        state=SimpleNamespace(abuse_limits=AbuseLimits(MemoryStorage(), AbuseConfig()))
+    )
+    request = SimpleNamespace(app=app)
+    spam = InboundMessage(channel="telegram", address="4242", text="ciao")
+    dropped = [over_resident_limit(request, spam) for _ in range(25)]  # type: ignore[arg-type]
+    assert dropped == [False] * 20 + [True] * 5
+    help_me = InboundMessage(channel="telegram", address="4242", text="mio marito mi picchia")
+    assert not over_resident_limit(request, help_me)  # type: ignore[arg-type]
