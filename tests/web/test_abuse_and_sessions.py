@@ -165,3 +165,16 @@ def test_webhook_senders_are_limited_but_emergencies_go_through() -> None:
     assert dropped == [False] * 20 + [True] * 5
     help_me = InboundMessage(channel="telegram", address="4242", text="mio marito mi picchia")
     assert not over_resident_limit(request, help_me)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "payload", ['comune:=HYPERLINK("http://x","clic")', "cat:zzz", "comune:", "cat:"]
+)
+def test_forged_button_payloads_are_not_understood_never_an_error(
+    client: TestClient, payload: str
+) -> None:
+    client.post("/api/chat", json={"session": SESSION, "text": "ciao"})
+    client.post("/api/chat", json={"session": SESSION, "payload": "consent:yes"})
+    resp = client.post("/api/chat", json={"session": SESSION, "payload": payload})
+    assert resp.status_code == 200
+    assert resp.json()["messages"]
