@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.channels import replies
 from bot.cli.seed import seed_catalog_if_empty
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
@@ -85,8 +86,12 @@ def dialogue_app(
     engine.dispose()
     settings = _settings(db_url, fake_telegram_server[1], fake_twilio_server[1])
     nlu = NluClient(rasa_server.url, token=rasa_server.token)
-    with TestClient(create_app(settings, nlu=nlu)) as client:
-        yield App(client, fake_telegram_server[0], fake_twilio_server[0])
+    # Telegram's per-chat pacing (tested in tests/channels) would make every turn with
+    # service cards wait seconds at the fake Bot API: the suite tests what is said.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replies, "PACE_BURST", {})
+        with TestClient(create_app(settings, nlu=nlu)) as client:
+            yield App(client, fake_telegram_server[0], fake_twilio_server[0])
 
 
 @pytest.fixture(scope="session")
