@@ -127,9 +127,10 @@ class AbuseConfig(_Strict):
 
     max_body_bytes: int = Field(16_384, ge=1024)  # /api/chat bodies (a message is <= 2000 chars)
     max_json_depth: int = Field(8, ge=2, le=64)
-    chat_per_address: str = "60 per minute"  # /api/chat requests from one client address
+    # A Social Point's public wifi or a school's NAT puts many residents behind one address.
+    chat_per_address: str = "120 per minute"  # /api/chat requests from one client address
     chat_per_session: str = "20 per minute"  # ... and for one conversation
-    new_sessions_per_address: str = "20 per 10 minutes"  # new web chat conversations per address
+    new_sessions_per_address: str = "60 per 10 minutes"  # new web chat conversations per address
     messages_per_resident: str = "20 per minute"  # Telegram/WhatsApp messages per sender
     # Priority cards from brand-new web chat sessions: after this many in the window, further
     # ones are folded into the last card (one card for a burst, with a count).
