@@ -20,24 +20,11 @@ import yaml
 
 from catalog.loader import load_path
 from catalog.schema import Service
+from catalog.vocab import MESI
 from flows import render
 from flows.copy import MESSAGES_FILE, group, template
 
 ROOT = Path(__file__).resolve().parents[2]
-MONTHS = (
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-)
 _MARKUP = re.compile(r"[*_`~\"“”«»‘’']")  # markdown and quotes: rendering, not meaning
 _OPTION = re.compile(r"^\s*(\d{1,2})[.)]\s+(.+?)\s*$")
 
@@ -265,7 +252,7 @@ def _words(text: str, n: int = 5) -> str:
 
 
 def _dates(d: date) -> list[str]:
-    month = MONTHS[d.month - 1]
+    month = MESI[d.month - 1]
     return [
         re.escape(f"{d:%d/%m/%Y}"),
         rf"(?<!\d)0?{d.day}/0?{d.month}(?!\d)",
@@ -336,7 +323,7 @@ def fact_patterns(service: Service, topic: str) -> list[str]:
             pats += _dates(fin.dal) + _dates(fin.al)
         per = s.periodo_attivita
         if per and per.mesi:
-            pats += [MONTHS[m - 1] for m in per.mesi]
+            pats += [MESI[m - 1] for m in per.mesi]
         if per and per.dal and per.al:
             pats += _dates(per.dal) + _dates(per.al)
     return pats
