@@ -48,6 +48,17 @@ from nlu.client import NluClient
 log = logging.getLogger(__name__)
 
 
+def _log_turn(message: InboundMessage, turn: Turn, outcome: Outcome) -> None:
+    """One INFO line per turn: what was understood, never what was written."""
+    log.info(
+        "message handled channel=%s intent=%s status=%s replies=%d",
+        message.channel,
+        turn.intent or turn.payload,
+        turn.parse.status if turn.parse else "button",
+        len(outcome.replies),
+    )
+
+
 class FrontDesk:
     """Answers residents' messages, one at a time per conversation.
 
@@ -79,13 +90,7 @@ class FrontDesk:
             turn = await self._understand(message)
             context = self._context()
             outcome = await asyncio.to_thread(self._apply, message, turn, context)
-        log.info(
-            "message handled channel=%s intent=%s status=%s replies=%d",
-            message.channel,
-            turn.intent or turn.payload,
-            turn.parse.status if turn.parse else "button",
-            len(outcome.replies),
-        )
+        _log_turn(message, turn, outcome)
         return self._addressed(message.channel, message.address, outcome)
 
     async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool:
@@ -101,13 +106,7 @@ class FrontDesk:
         if outcome is None:
             log.info("message already handled channel=%s", message.channel)
             return False
-        log.info(
-            "message handled channel=%s intent=%s status=%s replies=%d",
-            message.channel,
-            turn.intent or turn.payload,
-            turn.parse.status if turn.parse else "button",
-            len(outcome.replies),
-        )
+        _log_turn(message, turn, outcome)
         return True
 
     async def operator_closed(self, channel: ChannelName, address: str) -> list[OutboundMessage]:

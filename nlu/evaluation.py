@@ -44,8 +44,10 @@ def _expected_comuni(example: Example) -> set[str]:
     return {canonical_comune(v) or v for name, v in example.entities if name == "comune"}
 
 
-def score_heldout(examples: list[Example], predictions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Headline scores and details of the held-out set (pure: easy to test)."""
+def _paired(
+    examples: list[Example], predictions: list[dict[str, Any]]
+) -> tuple[list[tuple[str, str]], list[tuple[set[str], set[str]]]]:
+    """(expected, predicted) intents, and comuni for the lines that name one."""
     pairs = [
         (ex.intent, str(p["intent"] or NO_INTENT))
         for ex, p in zip(examples, predictions, strict=True)
@@ -55,6 +57,12 @@ def score_heldout(examples: list[Example], predictions: list[dict[str, Any]]) ->
         for ex, p in zip(examples, predictions, strict=True)
         if _expected_comuni(ex)
     ]
+    return pairs, with_comune
+
+
+def score_heldout(examples: list[Example], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Headline scores and details of the held-out set (pure: easy to test)."""
+    pairs, with_comune = _paired(examples, predictions)
     return {
         "examples": len(examples),
         "intent_macro_f1": round(macro_f1(pairs), 4),
@@ -121,15 +129,7 @@ def score_test_file(
         lines that name a comune), per-intent precision/recall/support of the intents the
         file expects, the main confusion pairs and every error.
     """
-    pairs = [
-        (ex.intent, str(p["intent"] or NO_INTENT))
-        for ex, p in zip(examples, predictions, strict=True)
-    ]
-    with_comune = [
-        (_expected_comuni(ex), {e["value"] for e in p["entities"] if e["entity"] == "comune"})
-        for ex, p in zip(examples, predictions, strict=True)
-        if _expected_comuni(ex)
-    ]
+    pairs, with_comune = _paired(examples, predictions)
     expected_labels = {e for e, _ in pairs}
     per_label = per_label_scores(pairs)
     false_alarms = sum(1 for e, p in pairs if e != EMERGENCY and p == EMERGENCY)
