@@ -17,7 +17,7 @@ from weakref import WeakValueDictionary
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel, InboundMessage, OutboundMessage, RecipientGone
-from bot.channels.replies import ReplySender, short_ref, worker_name
+from bot.channels.replies import ReplySender, holder_is_dead, short_ref, worker_name
 from bot.db import inbox_repo, reply_repo
 from bot.db.delivery_models import InboxMessage
 
@@ -216,7 +216,12 @@ class Dispatcher:
         return scheduled
 
     def _due(self) -> list[tuple[str, str]]:
-        with self._sessions() as session:
+        with self._sessions.begin() as session:
+            # A restarted process finds its predecessor's claims: free them now, not in a minute.
+            released = inbox_repo.release_dead_turns(session, is_dead=holder_is_dead)
+            released += reply_repo.release_dead_claims(session, is_dead=holder_is_dead)
+            if released:
+                log.warning("released %d claims of a process that died", released)
             found = inbox_repo.pending_addresses(session)
             found += reply_repo.due_addresses(session)
         return [key for key in dict.fromkeys(found) if key[0] in self._channels]

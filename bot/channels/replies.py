@@ -48,9 +48,34 @@ def short_ref(channel: str, address: str) -> str:
     return channel_repo.address_hash(channel, address)[:8]
 
 
+# Tells this process from an earlier one with the same pid (pid 1 in a restarted container).
+_BOOT = uuid.uuid4().hex[:6]
+
+
 def worker_name() -> str:
-    """Host and process: the first part of every claim this process makes."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Host, process and boot: the first part of every claim this process makes."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_BOOT}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Whether a claim was made by a process of this host that no longer runs (a crash or a
+    restart): its claims can be released at once instead of waiting for them to lapse.
+    Claims of other hosts, or not in `worker_name`'s form, are left to lapse."""
+    host, _, rest = holder.partition(":")
+    pid_text, _, rest = rest.partition(":")
+    boot = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or len(boot) != len(_BOOT):
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return boot != _BOOT
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
 
 
 class ReplySender:

@@ -8,6 +8,7 @@ messages are handled in id order, by whichever worker holds the conversation's t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -117,6 +118,22 @@ def release_turn(session: Session, *, conversation_id: int, holder: str) -> None
             SchedulerLease.name == _lease_name(conversation_id), SchedulerLease.holder == holder
         )
     )
+
+
+def release_dead_turns(session: Session, *, is_dead: Callable[[str], bool]) -> int:
+    """Deletes the turn leases of holders that died (see replies.holder_is_dead), so their
+    conversations go on at once after a restart. Returns how many."""
+    stmt = select(SchedulerLease.name, SchedulerLease.holder).where(
+        SchedulerLease.name.like("turn:%"), SchedulerLease.expires_at > utcnow()
+    )
+    dead = [(name, holder) for name, holder in session.execute(stmt).tuples() if is_dead(holder)]
+    for name, holder in dead:
+        session.execute(
+            delete(SchedulerLease).where(
+                SchedulerLease.name == name, SchedulerLease.holder == holder
+            )
+        )
+    return len(dead)
 
 
 def take(session: Session, *, inbox_id: int) -> bool:

@@ -7,7 +7,7 @@ a worker that dies while sending leaves its row to be sent again once the lease 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -137,6 +137,25 @@ def retry(session: Session, *, row_id: int, holder: str, at: datetime, reason: s
         .values(next_attempt_at=at, reason=reason[:64], claimed_by=None, claimed_until=None),
         execution_options=_NO_SYNC,
     )
+
+
+def release_dead_claims(session: Session, *, is_dead: Callable[[str], bool]) -> int:
+    """Frees the claims of holders that died (see replies.holder_is_dead): their rows are
+    sent again at once (a send cut short by the crash may reach the resident twice, as after
+    a lapsed claim: the providers take no idempotency key). Returns how many."""
+    now = utcnow()
+    stmt = select(ReplyOutbox.id, ReplyOutbox.claimed_by).where(
+        ReplyOutbox.status == ReplyStatus.QUEUED.value, ReplyOutbox.claimed_until > now
+    )
+    dead = [(i, h) for i, h in session.execute(stmt).tuples() if h and is_dead(h)]
+    for row_id, holder in dead:
+        session.execute(
+            update(ReplyOutbox)
+            .where(_mine(row_id, holder))
+            .values(claimed_by=None, claimed_until=None),
+            execution_options=_NO_SYNC,
+        )
+    return len(dead)
 
 
 def gone(session: Session, *, channel: str, address: str, reason: str) -> int:

@@ -213,3 +213,39 @@ def test_run_refuses_several_workers_on_sqlite(
     result = CliRunner().invoke(app, ["run", "--workers", "2"])
     assert result.exit_code == 1
     assert "needs PostgreSQL" in result.output
+
+
+def test_claims_of_a_dead_process_of_this_host_are_released_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from bot.channels.replies import holder_is_dead, worker_name
+    from bot.db import reply_repo
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = f"{socket.gethostname()}:{done.stdout.strip()}:abcdef:1234abcd"
+    alive = f"{worker_name()}:1234abcd"
+    assert holder_is_dead(dead) and not holder_is_dead(alive)
+    assert not holder_is_dead("elsewhere:1:abcdef:x")  # another host's claims lapse instead
+    assert holder_is_dead(f"{socket.gethostname()}:{os.getpid()}:zzzzzz:x")
+    with sessions.begin() as s:
+        inbox_repo.claim_turn(s, channel="telegram", address="1", holder=dead, seconds=60)
+        inbox_repo.claim_turn(s, channel="telegram", address="2", holder=alive, seconds=60)
+        reply_repo.queue(s, channel="telegram", address="1", replies=[Reply("a")])
+        reply_repo.queue(s, channel="telegram", address="2", replies=[Reply("b")])
+    with sessions.begin() as s:
+        assert reply_repo.claim_next(s, channel="telegram", address="1", holder=dead, seconds=60)
+        assert reply_repo.claim_next(s, channel="telegram", address="2", holder=alive, seconds=60)
+    with sessions.begin() as s:
+        assert inbox_repo.release_dead_turns(s, is_dead=holder_is_dead) == 1
+        assert reply_repo.release_dead_claims(s, is_dead=holder_is_dead) == 1
+    with sessions.begin() as s:  # the dead one's work is free again, the live one's is not
+        assert inbox_repo.claim_turn(s, channel="telegram", address="1", holder="x", seconds=60)
+        assert not inbox_repo.claim_turn(s, channel="telegram", address="2", holder="x", seconds=60)
+        assert reply_repo.claim_next(s, channel="telegram", address="1", holder="x", seconds=60)
+        assert not reply_repo.claim_next(s, channel="telegram", address="2", holder="x", seconds=60)
