@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.console import queue, sse, views
 from bot.console.auth import Principal, principal
-from bot.console.templating import fragment, page, point_names
+from bot.console.templating import fragment, page, point_names, wait_target
 from bot.db import console_repo, reply_repo
 from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
@@ -25,7 +25,9 @@ Who = Annotated[Principal, Depends(principal)]
 def _queue_cards(request: Request, who: Principal) -> list[views.Card]:
     with request.app.state.sessions() as session:
         handoffs = queue.open_handoffs(session, points=who.points)
-        return views.cards(session, handoffs, point_names(request))
+        return views.cards(
+            session, handoffs, point_names(request), wait_target=wait_target(request)
+        )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -106,7 +108,9 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
         deliveries = reply_repo.by_message(session, message_ids=[m.id for m in messages])
         points = request.app.state.settings.config.social_points
         return {
-            "card": views.cards(session, [handoff], point_names(request))[0],
+            "card": views.cards(
+                session, [handoff], point_names(request), wait_target=wait_target(request)
+            )[0],
             "channel": conv.channel,
             "lines": views.lines(messages, authors, deliveries),
             "notes": _notes(session, who, handoff, conv.id),

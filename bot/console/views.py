@@ -69,6 +69,12 @@ class Card:
     burst: int = 0  # requests of brand-new sessions folded into this card
     burst_ids: list[int] = field(default_factory=list)
     folded_into: int | None = None
+    wait_over: bool = False  # queued longer than the target (FRONTDESK_WAIT_TARGET_MINUTES)
+    wait_target: int = 15
+
+    @property
+    def queued(self) -> bool:
+        return self.status in ("waiting", "callback")
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,17 @@ def _minutes(since: datetime) -> int:
     return max(0, int((utcnow() - since).total_seconds() // 60))
 
 
-def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]) -> list[Card]:
-    """Summary cards, with service and operator names resolved in two queries."""
+def cards(
+    session: Session,
+    handoffs: list[Handoff],
+    point_names: dict[str, str],
+    *,
+    wait_target: int = 15,
+) -> list[Card]:
+    """Summary cards, with service and operator names resolved in two queries.
+
+    `wait_target`: minutes a queued request may wait before its card shows a warning.
+    """
     service_ids = {s for h in handoffs for s in (h.summary or {}).get("servizi_suggeriti") or []}
     services = dict(
         session.execute(
@@ -148,6 +163,7 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
     out = []
     for h in handoffs:
         s = h.summary or {}
+        waited = _minutes(h.created_at)
         out.append(
             Card(
                 id=h.id,
@@ -158,7 +174,7 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
                 reason=REASON_LABELS.get(h.reason, h.reason.replace("_", " ")),
                 point=h.social_point,
                 point_name=point_names.get(h.social_point, h.social_point),
-                waited_minutes=_minutes(h.created_at),
+                waited_minutes=waited,
                 holder_id=h.operator_id,
                 holder=holders.get(h.operator_id) if h.operator_id else None,
                 need=labels.get(s.get("categoria") or "", s.get("categoria")),
@@ -173,6 +189,8 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
                 burst=int(s.get("burst") or 0),
                 burst_ids=[int(i) for i in s.get("burst_ids") or []],
                 folded_into=s.get("folded_into"),
+                wait_over=h.status in ("waiting", "callback") and waited > wait_target,
+                wait_target=wait_target,
             )
         )
     return out

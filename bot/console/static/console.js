@@ -13,6 +13,16 @@
     });
   }
 
+  // Waiting-time badges tick once a minute between queue updates (the server re-renders them).
+  setInterval(() => {
+    for (const badge of document.querySelectorAll(".badge.wait")) {
+      const minutes = Number(badge.dataset.waitMinutes) + 1;
+      badge.dataset.waitMinutes = String(minutes);
+      badge.textContent = badge.dataset.waitLabel.replace("{minutes}", String(minutes));
+      badge.classList.toggle("over", minutes > Number(badge.dataset.waitTarget));
+    }
+  }, 60000);
+
   const transcript = document.getElementById("transcript");
   if (transcript && window.EventSource) {
     const status = document.getElementById("status-live");
