@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.console import queue, sse, views
 from bot.console.auth import Principal, principal
 from bot.console.templating import fragment, page, point_names, wait_target
-from bot.db import console_repo, reply_repo
+from bot.db import console_repo, label_repo, reply_repo
 from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
 
@@ -115,6 +115,7 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
             "lines": views.lines(messages, authors, deliveries),
             "notes": _notes(session, who, handoff, conv.id),
             "quick_replies": console_repo.quick_replies(session),
+            "defined_labels": [label.name for label in label_repo.defined(session)],
             "transfer_points": points,
             "transfer_operators": {
                 p.id: console_repo.operators_of_point(session, social_point=p.id) for p in points

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import label_repo
 from bot.db.base import utcnow
 from bot.db.catalog_models import CatalogServiceRow
 from bot.db.console_models import Operator
@@ -69,6 +70,7 @@ class Card:
     burst: int = 0  # requests of brand-new sessions folded into this card
     burst_ids: list[int] = field(default_factory=list)
     folded_into: int | None = None
+    labels: list[str] = field(default_factory=list)
     wait_over: bool = False  # queued longer than the target (FRONTDESK_WAIT_TARGET_MINUTES)
     wait_target: int = 15
 
@@ -160,6 +162,7 @@ def cards(
         .all()
     )
     labels = group("categories")
+    tags = label_repo.of_handoffs(session, handoff_ids=[h.id for h in handoffs])
     out = []
     for h in handoffs:
         s = h.summary or {}
@@ -189,6 +192,7 @@ def cards(
                 burst=int(s.get("burst") or 0),
                 burst_ids=[int(i) for i in s.get("burst_ids") or []],
                 folded_into=s.get("folded_into"),
+                labels=tags.get(h.id, []),
                 wait_over=h.status in ("waiting", "callback") and waited > wait_target,
                 wait_target=wait_target,
             )
