@@ -35,7 +35,7 @@ def text(key: str, /, **params: object) -> str:
         node = node[part]
     if not isinstance(node, str):
         raise KeyError(key)
-    return node.format(**params) if params else node
+    return node.format(**params)
 
 
 def group(key: str) -> dict[str, str]:

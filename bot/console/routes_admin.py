@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.console import copy
+from bot.console import copy, quick
 from bot.console.accounts import AccountError, create_operator
 from bot.console.auth import Principal, csrf_principal, principal
 from bot.console.templating import page
@@ -96,11 +96,19 @@ def set_active(
     return RedirectResponse("/operator/admin/operators", status_code=303)
 
 
-@router.get("/quick-replies", response_class=HTMLResponse)
-def quick_replies_page(request: Request, who: Admin) -> Response:
+def _quick_replies_page(
+    request: Request, who: Principal, error: str | None = None, status: int = 200, **form: str
+) -> Response:
     with request.app.state.sessions() as session:
         rows = console_repo.quick_replies(session)
-    return page(request, "admin_quick_replies.html", who, replies=rows)
+    return page(
+        request, "admin_quick_replies.html", who, status, replies=rows, error=error, form=form
+    )
+
+
+@router.get("/quick-replies", response_class=HTMLResponse)
+def quick_replies_page(request: Request, who: Admin) -> Response:
+    return _quick_replies_page(request, who)
 
 
 @router.post("/quick-replies")
@@ -111,6 +119,15 @@ def save_quick_reply(
     text: Annotated[str, Form(min_length=1, max_length=2000)],
     reply_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
+    if wrong := quick.unknown(text):
+        error = copy.text(
+            "quick.unknown",
+            names=", ".join(f"{{{n}}}" for n in wrong),
+            known=", ".join(f"{{{n}}}" for n in quick.VARIABLES),
+        )
+        return _quick_replies_page(
+            request, who, error, 422, title=title, text=text, reply_id=reply_id
+        )
     with request.app.state.sessions.begin() as session:
         console_repo.save_quick_reply(
             session, reply_id=int(reply_id) if reply_id.isdigit() else None, title=title, text=text

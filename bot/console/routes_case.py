@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import actions, copy
-from bot.console.auth import Principal, csrf_principal
+from bot.console import actions, copy, quick
+from bot.console.auth import Principal, csrf_principal, principal
 from bot.db import console_repo, label_repo
+from bot.db.console_models import QuickReply
 
 router = APIRouter(prefix="/operator/handoffs")
 Actor = Annotated[Principal, Depends(csrf_principal)]
+Who = Annotated[Principal, Depends(principal)]
 Label = Annotated[str, Form(max_length=200)]
 
 
@@ -64,3 +66,28 @@ async def remove_label(request: Request, who: Actor, handoff_id: int, label: Lab
     """Takes a label off the case."""
     await run_in_threadpool(_label, request.app.state, who, handoff_id, label, add=False)
     return _back(handoff_id, request)
+
+
+def _rendered(state: Any, who: Principal, handoff_id: int, reply_id: int) -> dict[str, Any]:
+    with state.sessions() as session:
+        handoff, _conv = actions.visible(session, who, handoff_id)
+        row = session.get(QuickReply, reply_id)
+        if row is None:
+            raise HTTPException(404)
+        values = quick.values_for(
+            session,
+            handoff=handoff,
+            operator_name=who.name,
+            point_name=actions.point_name(state, handoff.social_point),
+        )
+    text, missing = quick.render(row.text, values)
+    return {"text": text, "missing": missing}
+
+
+@router.get("/{handoff_id}/quick-replies/{reply_id}")
+async def render_quick_reply(
+    request: Request, who: Who, handoff_id: int, reply_id: int
+) -> JSONResponse:
+    """A quick reply with its variables filled for this case: `{"text", "missing"}`."""
+    found = await run_in_threadpool(_rendered, request.app.state, who, handoff_id, reply_id)
+    return JSONResponse(found)
