@@ -53,6 +53,8 @@ class Env(BaseSettings):
     # Where the abuse and login counters live, shared by all workers (bot.web.limits):
     # memory:// (one process, the embedded default) or redis://host:6379/0 in production.
     FRONTDESK_LIMITS_STORAGE: SecretStr = SecretStr("memory://")
+    # Minutes a queued request may wait before its card in the console turns to a warning.
+    FRONTDESK_WAIT_TARGET_MINUTES: int = Field(15, ge=1, le=24 * 60)
 
 
 class _Strict(BaseModel):

@@ -37,7 +37,12 @@ def point_name(state: Any, point_id: str) -> str:
     return names.get(point_id, point_id)
 
 
-def _visible(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
+def visible(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
+    """The case and its conversation if this operator may see it (bot.console.queue's rules).
+
+    Raises:
+        NotVisible: not among the operator's cases (answered as 404).
+    """
     found = queue.visible_handoff(
         session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
     )
@@ -48,14 +53,14 @@ def _visible(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff
 
 def _actable(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
     """Visible, open, and held by this operator or unassigned (admins: any open case)."""
-    handoff, conv = _visible(session, who, handoff_id)
+    handoff, conv = visible(session, who, handoff_id)
     if not queue.may_act(handoff, operator_id=who.operator_id, is_admin=who.is_admin):
         raise Denied("not held by this operator")
     return handoff, conv
 
 
 def _held(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
-    handoff, conv = _visible(session, who, handoff_id)
+    handoff, conv = visible(session, who, handoff_id)
     if handoff.status != "active" or (handoff.operator_id != who.operator_id and not who.is_admin):
         raise Denied("not held by this operator")
     return handoff, conv
@@ -67,7 +72,7 @@ async def take(state: Any, who: Principal, handoff_id: int) -> bool:
 
     def apply() -> list[OutboundMessage] | None:
         with sessions.begin() as session:
-            handoff, conv = _visible(session, who, handoff_id)
+            handoff, conv = visible(session, who, handoff_id)
             if not queue.take(
                 session, handoff_id=handoff_id, operator_id=who.operator_id, points=who.points
             ):

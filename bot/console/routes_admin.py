@@ -1,4 +1,4 @@
-"""Admin pages: operators (add, disable) and quick replies."""
+"""Admin pages: operators (add, disable), quick replies and case labels."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.console import copy, quick
 from bot.console.accounts import AccountError, create_operator
 from bot.console.auth import Principal, csrf_principal, principal
 from bot.console.templating import page
-from bot.db import console_repo
+from bot.db import console_repo, label_repo
 
 router = APIRouter(prefix="/operator/admin")
 
@@ -95,11 +96,19 @@ def set_active(
     return RedirectResponse("/operator/admin/operators", status_code=303)
 
 
-@router.get("/quick-replies", response_class=HTMLResponse)
-def quick_replies_page(request: Request, who: Admin) -> Response:
+def _quick_replies_page(
+    request: Request, who: Principal, error: str | None = None, status: int = 200, **form: str
+) -> Response:
     with request.app.state.sessions() as session:
         rows = console_repo.quick_replies(session)
-    return page(request, "admin_quick_replies.html", who, replies=rows)
+    return page(
+        request, "admin_quick_replies.html", who, status, replies=rows, error=error, form=form
+    )
+
+
+@router.get("/quick-replies", response_class=HTMLResponse)
+def quick_replies_page(request: Request, who: Admin) -> Response:
+    return _quick_replies_page(request, who)
 
 
 @router.post("/quick-replies")
@@ -110,6 +119,15 @@ def save_quick_reply(
     text: Annotated[str, Form(min_length=1, max_length=2000)],
     reply_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
+    if wrong := quick.unknown(text):
+        error = copy.text(
+            "quick.unknown",
+            names=", ".join(f"{{{n}}}" for n in wrong),
+            known=", ".join(f"{{{n}}}" for n in quick.VARIABLES),
+        )
+        return _quick_replies_page(
+            request, who, error, 422, title=title, text=text, reply_id=reply_id
+        )
     with request.app.state.sessions.begin() as session:
         console_repo.save_quick_reply(
             session, reply_id=int(reply_id) if reply_id.isdigit() else None, title=title, text=text
@@ -122,3 +140,36 @@ def delete_quick_reply(request: Request, who: AdminPost, reply_id: int) -> Respo
     with request.app.state.sessions.begin() as session:
         console_repo.delete_quick_reply(session, reply_id=reply_id)
     return RedirectResponse("/operator/admin/quick-replies", status_code=303)
+
+
+def _labels_page(
+    request: Request, who: Principal, error: str | None = None, status: int = 200
+) -> Response:
+    with request.app.state.sessions() as session:
+        rows = label_repo.defined(session)
+    return page(request, "admin_labels.html", who, status, labels=rows, error=error)
+
+
+@router.get("/labels", response_class=HTMLResponse)
+def labels_page(request: Request, who: Admin) -> Response:
+    return _labels_page(request, who)
+
+
+@router.post("/labels")
+def define_label(
+    request: Request, who: AdminPost, name: Annotated[str, Form(max_length=200)]
+) -> Response:
+    label = label_repo.normalise(name)
+    if label is None:
+        error = copy.text("labels.invalid", max=label_repo.MAX_LABEL)
+        return _labels_page(request, who, error=error, status=422)
+    with request.app.state.sessions.begin() as session:
+        label_repo.define(session, name=label)
+    return RedirectResponse("/operator/admin/labels", status_code=303)
+
+
+@router.post("/labels/{label_id}/delete")
+def undefine_label(request: Request, who: AdminPost, label_id: int) -> Response:
+    with request.app.state.sessions.begin() as session:
+        label_repo.undefine(session, label_id=label_id)
+    return RedirectResponse("/operator/admin/labels", status_code=303)

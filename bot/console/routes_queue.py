@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import queue, sse, views
+from bot.console import cases, copy, queue, sse, views
 from bot.console.auth import Principal, principal
-from bot.console.templating import fragment, page, point_names
-from bot.db import console_repo, reply_repo
+from bot.console.templating import fragment, page, point_names, wait_target
+from bot.db import console_repo, label_repo, reply_repo
 from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
+from flows.copy import group
 
 router = APIRouter(prefix="/operator")
 Who = Annotated[Principal, Depends(principal)]
@@ -25,13 +26,43 @@ Who = Annotated[Principal, Depends(principal)]
 def _queue_cards(request: Request, who: Principal) -> list[views.Card]:
     with request.app.state.sessions() as session:
         handoffs = queue.open_handoffs(session, points=who.points)
-        return views.cards(session, handoffs, point_names(request))
+        return views.cards(
+            session, handoffs, point_names(request), wait_target=wait_target(request)
+        )
+
+
+def _search(request: Request, who: Principal) -> dict[str, Any]:
+    """The search form's choices and, when a filter is set, its results (cases.search)."""
+    config = request.app.state.settings.config
+    with request.app.state.sessions() as session:
+        context: dict[str, Any] = {
+            "comuni": config.territory.comuni,
+            "themes": group("categories"),
+            "statuses": views.STATUS_LABELS,
+            "known_labels": [label.name for label in label_repo.defined(session)],
+            "params": dict(request.query_params),
+            "text_days": cases.TEXT_DAYS,
+            "results": None,
+        }
+        try:
+            filters = cases.parse(request.query_params, is_admin=who.is_admin)
+        except cases.BadFilter:
+            return context | {"search_error": copy.text("search.bad_date")}
+        if filters.active:
+            found, cut = cases.search(
+                session, who=who, filters=filters, point_names=point_names(request)
+            )
+            context |= {"results": found, "truncated": cut, "limit": cases.CANDIDATES}
+        return context
 
 
 @router.get("", response_class=HTMLResponse)
 def queue_page(request: Request, who: Who) -> Response:
-    """Waiting, callback and active conversations of the operator's Social Points."""
-    return page(request, "queue.html", who, cards=_queue_cards(request, who))
+    """Waiting, callback and active conversations of the operator's Social Points, and the
+    search over cases (filters in the query string)."""
+    search = _search(request, who)
+    status = 422 if "search_error" in search else 200
+    return page(request, "queue.html", who, status, cards=_queue_cards(request, who), **search)
 
 
 @router.get("/events")
@@ -106,11 +137,17 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
         deliveries = reply_repo.by_message(session, message_ids=[m.id for m in messages])
         points = request.app.state.settings.config.social_points
         return {
-            "card": views.cards(session, [handoff], point_names(request))[0],
+            "card": views.cards(
+                session, [handoff], point_names(request), wait_target=wait_target(request)
+            )[0],
             "channel": conv.channel,
             "lines": views.lines(messages, authors, deliveries),
             "notes": _notes(session, who, handoff, conv.id),
             "quick_replies": console_repo.quick_replies(session),
+            "defined_labels": [label.name for label in label_repo.defined(session)],
+            "history": cases.history(
+                session, who=who, handoff=handoff, point_names=point_names(request)
+            ),
             "transfer_points": points,
             "transfer_operators": {
                 p.id: console_repo.operators_of_point(session, social_point=p.id) for p in points

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from bot.console import copy
 from bot.console.auth import CSRF_FIELD, Principal
 
 CONSOLE_DIR = Path(__file__).parent
@@ -26,6 +27,12 @@ def _ora(when: datetime) -> str:
 
 
 templates.env.filters["ora"] = _ora
+templates.env.globals["t"] = copy.text
+
+
+def wait_target(request: Request) -> int:
+    """Minutes a queued request may wait before its card warns (FRONTDESK_WAIT_TARGET_MINUTES)."""
+    return int(request.app.state.settings.env.FRONTDESK_WAIT_TARGET_MINUTES)
 
 
 def point_names(request: Request) -> dict[str, str]:

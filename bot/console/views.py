@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db import label_repo
 from bot.db.base import utcnow
 from bot.db.catalog_models import CatalogServiceRow
 from bot.db.console_models import Operator
@@ -69,6 +70,13 @@ class Card:
     burst: int = 0  # requests of brand-new sessions folded into this card
     burst_ids: list[int] = field(default_factory=list)
     folded_into: int | None = None
+    labels: list[str] = field(default_factory=list)
+    wait_over: bool = False  # queued longer than the target (FRONTDESK_WAIT_TARGET_MINUTES)
+    wait_target: int = 15
+
+    @property
+    def queued(self) -> bool:
+        return self.status in ("waiting", "callback")
 
 
 @dataclass(frozen=True)
@@ -126,8 +134,17 @@ def _minutes(since: datetime) -> int:
     return max(0, int((utcnow() - since).total_seconds() // 60))
 
 
-def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]) -> list[Card]:
-    """Summary cards, with service and operator names resolved in two queries."""
+def cards(
+    session: Session,
+    handoffs: list[Handoff],
+    point_names: dict[str, str],
+    *,
+    wait_target: int = 15,
+) -> list[Card]:
+    """Summary cards, with service and operator names resolved in two queries.
+
+    `wait_target`: minutes a queued request may wait before its card shows a warning.
+    """
     service_ids = {s for h in handoffs for s in (h.summary or {}).get("servizi_suggeriti") or []}
     services = dict(
         session.execute(
@@ -145,9 +162,11 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
         .all()
     )
     labels = group("categories")
+    tags = label_repo.of_handoffs(session, handoff_ids=[h.id for h in handoffs])
     out = []
     for h in handoffs:
         s = h.summary or {}
+        waited = _minutes(h.created_at)
         out.append(
             Card(
                 id=h.id,
@@ -158,7 +177,7 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
                 reason=REASON_LABELS.get(h.reason, h.reason.replace("_", " ")),
                 point=h.social_point,
                 point_name=point_names.get(h.social_point, h.social_point),
-                waited_minutes=_minutes(h.created_at),
+                waited_minutes=waited,
                 holder_id=h.operator_id,
                 holder=holders.get(h.operator_id) if h.operator_id else None,
                 need=labels.get(s.get("categoria") or "", s.get("categoria")),
@@ -173,6 +192,9 @@ def cards(session: Session, handoffs: list[Handoff], point_names: dict[str, str]
                 burst=int(s.get("burst") or 0),
                 burst_ids=[int(i) for i in s.get("burst_ids") or []],
                 folded_into=s.get("folded_into"),
+                labels=tags.get(h.id, []),
+                wait_over=h.status in ("waiting", "callback") and waited > wait_target,
+                wait_target=wait_target,
             )
         )
     return out

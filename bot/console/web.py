@@ -14,6 +14,7 @@ from bot.console import (
     routes_actions,
     routes_admin,
     routes_auth,
+    routes_case,
     routes_queue,
 )
 from bot.console.actions import Denied, NotVisible
@@ -35,7 +36,14 @@ def install(app: FastAPI) -> None:
     app.mount(
         "/operator/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="console_static"
     )
-    for module in (routes_auth, routes_queue, routes_actions, routes_admin, observatory_routes):
+    for module in (
+        routes_auth,
+        routes_queue,
+        routes_actions,
+        routes_case,
+        routes_admin,
+        observatory_routes,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)

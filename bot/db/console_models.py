@@ -135,3 +135,26 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(80))
     expires_at: Mapped[datetime]
+
+
+class CaseLabel(Base):
+    """A label admins define for cases (migration 0013): offered first when labelling."""
+
+    __tablename__ = "case_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HandoffLabel(Base):
+    """A short label on a case (admin-defined or free), removed with the case (0013)."""
+
+    __tablename__ = "handoff_labels"
+
+    handoff_id: Mapped[int] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    operator_id: Mapped[int | None]  # who added it; no foreign key (accounts are kept)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,7 @@ from bot.privacy.registry import (
     by_address,
     by_address_hash,
     by_conversation,
+    by_parent,
     not_personal,
     personal,
 )
@@ -47,6 +48,13 @@ personal(
     match=by_conversation(),
     retention=Retention("handoffs", "created_at"),
     exclude=("conversation_id", "operator_id"),
+)
+personal(
+    "handoff_labels",
+    reason="labels operators put on the resident's cases (may hint at their situation)",
+    match=by_parent("handoff_id", "handoffs", by_conversation()),
+    retention=Retention(purged_with="handoffs"),
+    exclude=("handoff_id", "operator_id"),
 )
 personal(
     "webchat_outbox",
@@ -101,6 +109,7 @@ not_personal("catalog_services", reason="operational: the public service catalog
 not_personal("operators", reason="operational: staff accounts, disabled by admins")
 not_personal("operator_social_points", reason="operational: staff membership")
 not_personal("console_sessions", reason="operational: staff logins (expire)")
+not_personal("case_labels", reason="operational: label names admins define for cases")
 not_personal("quick_replies", reason="operational: canned answers written by admins")
 not_personal("scheduler_leases", reason="operational: which process runs the scheduler")
 not_personal(

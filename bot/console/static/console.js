@@ -13,6 +13,16 @@
     });
   }
 
+  // Waiting-time badges tick once a minute between queue updates (the server re-renders them).
+  setInterval(() => {
+    for (const badge of document.querySelectorAll(".badge.wait")) {
+      const minutes = Number(badge.dataset.waitMinutes) + 1;
+      badge.dataset.waitMinutes = String(minutes);
+      badge.textContent = badge.dataset.waitLabel.replace("{minutes}", String(minutes));
+      badge.classList.toggle("over", minutes > Number(badge.dataset.waitTarget));
+    }
+  }, 60000);
+
   const transcript = document.getElementById("transcript");
   if (transcript && window.EventSource) {
     const status = document.getElementById("status-live");
@@ -61,10 +71,38 @@
     text.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
     });
-    for (const button of document.querySelectorAll(".quick-reply")) {
-      button.addEventListener("click", () => {
-        text.value = (text.value ? text.value + "\n" : "") + button.dataset.text;
-        text.focus();
+    // Quick replies: the server fills the variables for this case ({nome}, {servizio}...).
+    const quick = document.getElementById("quick");
+    if (quick) {
+      const pick = document.getElementById("quick-pick");
+      const quickSaid = document.getElementById("quick-status");
+      const insert = async () => {
+        if (!pick.value) return;
+        try {
+          const resp = await fetch(quick.dataset.url + pick.value, { headers: { Accept: "application/json" } });
+          if (!resp.ok) throw new Error(String(resp.status));
+          const found = await resp.json();
+          const at = text.selectionStart ?? text.value.length;
+          const before = text.value.slice(0, at), after = text.value.slice(text.selectionEnd ?? at);
+          const sep = before && !before.endsWith("\n") ? "\n" : "";
+          text.value = before + sep + found.text + after;
+          const caret = (before + sep + found.text).length;
+          text.setSelectionRange(caret, caret);
+          quickSaid.textContent = found.missing.length
+            ? quick.dataset.missing.replace("{names}", found.missing.join(", "))
+            : quick.dataset.inserted;
+          pick.value = "";
+          text.focus();
+        } catch (err) {
+          quickSaid.textContent = quick.dataset.failed;
+        }
+      };
+      document.getElementById("quick-insert").addEventListener("click", insert);
+      pick.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") { ev.preventDefault(); insert(); }
+      });
+      text.addEventListener("keydown", (ev) => {
+        if (ev.altKey && (ev.key === "r" || ev.key === "R")) { ev.preventDefault(); pick.focus(); }
       });
     }
   }
