@@ -57,6 +57,8 @@ EMERGENCIES = [
     ("maltrattamenti", "violenza"),
     ("centro antiviolenza orari", "violenza"),  # decided: show 1522 (module docstring)
     ("mi ha puntato un coltello", "violenza"),
+    ("ho paura che mi trovi", "violenza"),
+    ("ho paura ke ci faccia del male stanotte", "violenza"),
     # children
     ("lo zio mi tocca", "abuso_minori"),
     ("il patrigno mi tocca quando siamo soli", "abuso_minori"),
@@ -294,6 +296,9 @@ NOT_EMERGENCIES = [
     "non ha senso continuare con questo corso",
     "ho picchiato la testa contro lo sportello della macchina",
     "non ce la faccio piu a stare dietro a mia madre, serve una badante",
+    "ho paura che mi venga negato il part time",
+    "ho paura che mi licenzino se chiedo lo smart working",
+    "questi turni mi uccidono",
     "orari del social point di Castiglione Olona",
     "ciao",
     "",
