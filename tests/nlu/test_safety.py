@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -56,6 +57,8 @@ EMERGENCIES = [
     ("maltrattamenti", "violenza"),
     ("centro antiviolenza orari", "violenza"),  # decided: show 1522 (module docstring)
     ("mi ha puntato un coltello", "violenza"),
+    ("ho paura che mi trovi", "violenza"),
+    ("ho paura ke ci faccia del male stanotte", "violenza"),
     # children
     ("lo zio mi tocca", "abuso_minori"),
     ("il patrigno mi tocca quando siamo soli", "abuso_minori"),
@@ -156,6 +159,46 @@ SITUATIONS = [
     ("mia figlia si taglia le braccia con la lametta", "suicidio", "autolesionismo"),
     ("mi brucio con l'accendino quando sto male", "suicidio", "autolesionismo"),
     ("sto sul balcone e voglio saltare", "suicidio", "vuole_saltare"),
+    # 2026-12-03: more situations of each kind, typos and no accents
+    ("dice ke mi amazza", "violenza", "minaccia_di_morte"),
+    ("il mio compagno ha detto che stanotte mi fa la pelle", "violenza", "minaccia_di_morte"),
+    ("a minacciato di farmi del male se lo denuncio", "violenza", None),
+    ("mi ha minaciata di farmi male", "violenza", None),
+    ("mio fratello sta picchiando mia madre adesso venite", "violenza", "violenza_in_corso"),
+    ("la badante sta dando schiaffi alla nonna", "violenza", "violenza_in_corso"),
+    ("qualcuno sta picchiando un anziano qui sotto", "violenza", "violenza_in_corso"),
+    ("il mio ex e sotto casa ma non se ne va", "violenza", "ex_che_perseguita"),
+    ("il mio ex e qui fuori ke suona il campanello da un ora", "violenza", "ex_che_perseguita"),
+    (
+        "nonostante la restrizione si e presentato sotto casa",
+        "violenza",
+        "ordine_del_giudice_violato",
+    ),
+    ("ha un ordine del giudice ma mi cerca ancora", "violenza", "ordine_del_giudice_violato"),
+    ("sento la vicina urlare aiuto ma nessuno fa niente", "violenza", "urla_dai_vicini"),
+    ("mi ha costretta ad avere rapporti", "violenza", None),
+    ("mi ha obbligata a fare sesso", "violenza", None),
+    ("il mio patrigno mi costringe a fare cose che non voglio", "abuso_minori", None),
+    ("mio figlio di 3 anni e solo in casa da stamattina", "abuso_minori", "bambino_lasciato_solo"),
+    ("c e un bimbo da solo in macchina chiusa al sole", "abuso_minori", "bambino_lasciato_solo"),
+    (
+        "la vicina ha lasciato i bambini soli a casa da due giorni",
+        "abuso_minori",
+        "bambino_lasciato_solo",
+    ),
+    ("ho sentito un tonfo in bagno e mio padre non risponde", "sanitaria", "urlo_poi_silenzio"),
+    ("ho trovato la nonna a terra in cucina", "sanitaria", "trovato_a_terra"),
+    ("l ho trovato per terra in corridoio, mio marito", "sanitaria", "trovato_a_terra"),
+    ("mia madre e incosciente", "sanitaria", None),
+    ("mio figlio e privo di sensi", "sanitaria", None),
+    ("mia figlia ha ingoiato delle pastiglie della nonna", "sanitaria", "bambino_ha_ingerito"),
+    ("il piccolo ha bevuto il detersivo dei piatti", "sanitaria", "bambino_ha_ingerito"),
+    ("la bimba ha leccato una capsula del detersivo", "sanitaria", "bambino_ha_ingerito"),
+    ("nn ce la faccio piu a vivere", "suicidio", None),
+    ("sarebbe meglio se nn ci fossi", "suicidio", None),
+    ("non vedo piu un motivo per andare avanti", "suicidio", None),
+    ("mi voglio togliere di mezzo", "suicidio", None),
+    ("che senso ha vivere cosi", "suicidio", None),
 ]
 
 NOT_EMERGENCIES = [
@@ -217,6 +260,45 @@ NOT_EMERGENCIES = [
     "abuso edilizio",
     "la sfortuna mi perseguita",
     "cerco un nido a Tradate per mio figlio di 18 mesi",
+    # 2026-12-03: near-misses of the new rules
+    "metti la sveglia alle sei e mezza",
+    "non ho sentito la sveglia e sono arrivato tardi",
+    "per ammazzare il tempo leggo",
+    "come ammazzare il tempo in sala d attesa",
+    "il capo mi ammazza di lavoro",
+    "sti compiti mi ammazzano",
+    "mi uccide questa attesa",
+    "il vicino fa rumore tutte le sere con la musica alta",
+    "i vicini urlano e litigano sempre, posso fare un reclamo?",
+    "cade sempre la linea quando chiamo",
+    "mi e caduta la linea mentre parlavo con voi",
+    "ricordami di chiamare la mamma alle 5",
+    "promemoria: medicine del nonno alle 20",
+    "non risponde il telefono dell ufficio",
+    "il numero dello sportello non risponde mai",
+    "mia madre non risponde mai al telefono quando e al mercato",
+    "ho trovato le chiavi a terra",
+    "mia madre ha trovato il portafoglio per terra",
+    "il bimbo e caduto dall altalena ma sta bene",
+    "mio figlio sta da solo a casa un ora dopo scuola, cerco un doposcuola",
+    "non voglio lasciare mia madre sola a casa tutto il giorno",
+    "mi hanno costretto a fare gli straordinari",
+    "mi obbligano a lavorare il sabato",
+    "mi sento soffocare da tutti questi impegni",
+    "ho preso le pastiglie per la pressione stamattina",
+    "il bambino ha preso la medicina per la tosse",
+    "quante gocce di sciroppo posso dare al bimbo?",
+    "mio figlio e un incosciente, corre in motorino",
+    "il mio ex vuole vedere i bambini nel weekend",
+    "il mio ex e qui sotto per prendere i bambini",
+    "ho fatto la denuncia per il furto della bici e sono tornato a casa",
+    "le restrizioni della ztl valgono anche la domenica?",
+    "non ha senso continuare con questo corso",
+    "ho picchiato la testa contro lo sportello della macchina",
+    "non ce la faccio piu a stare dietro a mia madre, serve una badante",
+    "ho paura che mi venga negato il part time",
+    "ho paura che mi licenzino se chiedo lo smart working",
+    "questi turni mi uccidono",
     "orari del social point di Castiglione Olona",
     "ciao",
     "",
@@ -274,6 +356,18 @@ def test_lexicon_compiles_without_escapes() -> None:
             assert set(situation) <= {"name", "all", "unless"} and situation["all"]
             for pattern in (*situation["all"], *(situation.get("unless") or ())):
                 compile_pattern(pattern, macros)
+
+
+# Squeezing turns double letters into single ones: a word of the lexicon must not become
+# one of these everyday words ("mma" -> "ma" once silenced every rule with a {finzione}).
+_EVERYDAY = {"ma", "sono", "non", "se", "che", "di", "da", "per", "con", "mi", "ti", "ci", "e"}
+
+
+def test_lexicon_words_do_not_squeeze_into_everyday_words() -> None:
+    text = (resources.files("nlu") / "resources" / "emergenza.yml").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for word in set(re.findall(r"[a-z]+(?![a-z\[{])", body)):  # stems like "nonn[ai]" end later
+        assert word in _EVERYDAY or squeeze(word) not in _EVERYDAY, word
 
 
 def test_unknown_macros_are_refused() -> None:
