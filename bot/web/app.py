@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from bot import scheduler
 from bot.console import campaign_routes
 from bot.console import web as console
+from bot.console.auth import secure_cookies
 from bot.context import flow_context_factory
 from bot.db import handoffs
 from bot.db.engine import create_db_engine, session_factory
@@ -19,6 +20,7 @@ from bot.frontdesk import FrontDesk
 from bot.privacy import crypto
 from bot.settings import Settings, load_settings
 from bot.web import limits, routes_chat, routes_chat_updates, routes_health, routes_webhooks
+from bot.web.security_headers import SecurityHeaders
 from bot.web.templating import WEB_DIR
 from nlu.client import NluClient
 from nlu.comuni import canonical_comune
@@ -67,7 +69,15 @@ def create_app(
             await client.aclose()
             engine.dispose()
 
-    app = FastAPI(title="Front desk Conciliazione", lifespan=lifespan, docs_url=None)
+    # No public schema or API explorer: they map every route for an attacker.
+    app = FastAPI(
+        title="Front desk Conciliazione",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeaders, https_site=secure_cookies(settings))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(routes_health.router)
     app.include_router(routes_chat.router)
