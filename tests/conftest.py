@@ -29,12 +29,20 @@ def backends() -> list[str]:
     return names
 
 
+# Commands refuse PostgreSQL without FRONTDESK_DATA_KEY (bot.privacy.crypto.require_key).
+TEST_DATA_KEY = "cG9zdGdyZXNxbC10ZXN0cy1kYXRhLWtleS0zMmJ5dGU="
+
+
 @pytest.fixture(params=backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """An empty database URL; on PostgreSQL a fresh schema for each test."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    if not os.environ.get("FRONTDESK_DATA_KEY"):
+        monkeypatch.setenv("FRONTDESK_DATA_KEY", TEST_DATA_KEY)
     # A schema of our own per test process: parallel runs (or another checkout's) on the
     # same server never see each other's tables.
     schema = f"t_{os.getpid()}"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.privacy import crypto
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -35,6 +36,10 @@ def database_url() -> str:
 def open_sessions(url: str | None = None) -> sessionmaker[Session]:
     """Migrates the database to the latest schema and returns a session factory."""
     url = url or database_url()
+    try:
+        crypto.require_key(url, crypto.environment_key())
+    except crypto.DataKeyError as exc:
+        fail(str(exc), code=2)
     try:
         upgrade(url)
     except Exception as exc:

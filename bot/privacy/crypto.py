@@ -61,14 +61,58 @@ def parse_keys(value: str) -> list[str]:
 def key_file_keys(path: Path = DEFAULT_KEY_FILE) -> list[str]:
     """The keys of the embedded default's key file, creating it with a new key if absent."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(Fernet.generate_key().decode() + "\n", encoding="utf-8")
-        path.chmod(0o600)
-        log.warning("created a new data encryption key in %s (set %s in production)", path, ENV_VAR)
+        _create_key_file(path)
     return parse_keys(path.read_text(encoding="utf-8").replace("\n", ","))
 
 
-def _from_environment() -> str | None:
+def _create_key_file(path: Path) -> None:
+    """Writes a new key file readable by its owner only, atomically.
+
+    The key goes into a private temporary file (created 0600 by `os.open`, never wider, and
+    `fchmod`ed in case the umask removed bits) that is then hard-linked to its name: the link
+    fails if another process got there first, and nobody ever reads a half-written key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, Fernet.generate_key() + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)
+        log.warning("created a new data encryption key in %s (set %s in production)", path, ENV_VAR)
+    except FileExistsError:  # another worker created it meanwhile: use theirs
+        pass
+    finally:
+        tmp.unlink()
+
+
+def require_key(database_url: str, key: str | None) -> None:
+    """Refuses a shared database without `FRONTDESK_DATA_KEY`.
+
+    Only the embedded SQLite may rely on the key file: with PostgreSQL several hosts (or
+    workers on several machines) share the rows, and each would create a key of its own and
+    be unable to read the others'.
+
+    Raises:
+        DataKeyError: one line naming the variable.
+    """
+    from sqlalchemy.engine import make_url
+
+    from bot.db.engine import normalise_url
+
+    if key or make_url(normalise_url(database_url)).get_backend_name() == "sqlite":
+        return
+    raise DataKeyError(
+        f"{ENV_VAR} is required when DATABASE_URL is not the embedded SQLite"
+        " (the same key on every host: see docs/privacy.md)"
+    )
+
+
+def environment_key() -> str | None:
     """FRONTDESK_DATA_KEY as the settings read it (process environment or .env file)."""
     from bot.settings import Env  # here: settings must not be needed to import the models
 
@@ -82,7 +126,7 @@ def _from_environment() -> str | None:
 def configure(value: str | None = None, *, key_file: Path = DEFAULT_KEY_FILE) -> None:
     """Sets the process keyring from a key list, the environment, or the key file."""
     global _keys
-    value = value if value is not None else _from_environment()
+    value = value if value is not None else environment_key()
     _keys = parse_keys(value) if value else key_file_keys(key_file)
 
 
@@ -95,7 +139,7 @@ def existing_keys(key_file: Path = DEFAULT_KEY_FILE) -> list[str] | None:
     """
     if _keys:
         return list(_keys)
-    value = _from_environment()
+    value = environment_key()
     if value:
         return parse_keys(value)
     return key_file_keys(key_file) if key_file.exists() else None

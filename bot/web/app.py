@@ -90,4 +90,7 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """The app built from the environment: each worker of `frontdesk run --workers N`."""
-    return create_app(load_settings())
+    settings = load_settings()
+    key = settings.env.FRONTDESK_DATA_KEY
+    crypto.require_key(settings.env.DATABASE_URL, key.get_secret_value() if key else None)
+    return create_app(settings)
