@@ -17,7 +17,7 @@ from bot.campaigns import importer, outbox, report
 from bot.campaigns.sender import SendRefused, send_campaign
 from bot.campaigns.subscriptions import topics
 from bot.campaigns.transport import campaign_channels
-from bot.cli.common import fail, open_sessions, print_json, settings_or_exit
+from bot.cli.common import audit_command, fail, open_sessions, print_json, settings_or_exit
 from bot.db.campaign_models import Campaign, CampaignStatus
 
 subscribers_app = typer.Typer(help="Iscritti agli aggiornamenti.", no_args_is_help=True)
@@ -79,6 +79,7 @@ def create(
         campaign, count = outbox.create_campaign(
             session, title=title, text=text, audience=audience, scheduled_at=_at(at)
         )
+        audit_command(session, "campaign_create", campaign_id=campaign.id)
     print_json({"id": campaign.id, "recipients": count})
 
 
@@ -90,11 +91,12 @@ def send(
     """Sends a campaign in the foreground; resumes where a previous run stopped."""
     settings = settings_or_exit()
     sessions = open_sessions(settings.env.DATABASE_URL)
-    with sessions() as session:
+    with sessions.begin() as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             fail(f"la campagna {campaign_id} non esiste")
         summary = report.summary(session, campaign=campaign)
+        audit_command(session, "campaign_send", campaign_id=campaign_id)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     # On stderr: stdout's last line is the JSON result other programs read.
     progress = Progress(
@@ -185,4 +187,5 @@ def cancel_cmd(campaign_id: int = typer.Argument(...)) -> None:
         if campaign.status == CampaignStatus.DONE:
             fail(f"la campagna {campaign_id} è già stata inviata")
         cancelled = outbox.cancel(session, campaign_id=campaign_id)
+        audit_command(session, "campaign_cancel", campaign_id=campaign_id)
     print_json({"id": campaign_id, "status": "cancelled", "not_sent": cancelled})

@@ -57,3 +57,10 @@ def _safe(url: str) -> str:
 def print_json(obj: object) -> None:
     """Machine-readable output: one JSON document on the last line."""
     print(json.dumps(obj, ensure_ascii=False))
+
+
+def audit_command(session: Session, action: str, **ids: int) -> None:
+    """A command's admin action in the console audit log (no operator: run from the shell)."""
+    from bot.db import console_repo
+
+    console_repo.audit(session, operator_id=None, action=action, detail={"via": "cli", **ids})

@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from bot.cli.common import fail, open_sessions, print_json, settings_or_exit
+from bot.cli.common import audit_command, fail, open_sessions, print_json, settings_or_exit
 from bot.observatory.report import SUPPRESSED_CSV, Filters, needs_rows, write_csv
 
 report_app = typer.Typer(help="Rapporti anonimi dell'osservatorio dei bisogni.")
@@ -43,8 +43,9 @@ def needs(
         fail("--min-count: must be at least 1")
     filters = Filters(month_from=_month(date_from, "--from"), month_to=_month(date_to, "--to"))
     sessions = open_sessions(settings.env.DATABASE_URL)
-    with sessions() as session:
+    with sessions.begin() as session:
         rows = needs_rows(session, filters, min_count=k)
+        audit_command(session, "export_needs", rows=len(rows))
     fmt: Literal["json", "csv"] = "csv" if output == "csv" else "json"
     if fmt == "csv":
         write_csv(sys.stdout, rows, suppressed=SUPPRESSED_CSV.format(k=k))

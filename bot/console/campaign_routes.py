@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.campaigns import outbox, report
 from bot.campaigns.subscriptions import topics
-from bot.console.routes_admin import Admin, AdminPost
+from bot.console.routes_admin import Admin, AdminPost, audit_action
 from bot.console.templating import ROME, page
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignStatus
@@ -90,6 +90,7 @@ def create_campaign(
         campaign, _ = outbox.create_campaign(
             session, title=title, text=text, audience=audience, scheduled_at=when
         )
+        audit_action(session, who, "campaign_create", campaign_id=campaign.id)
     return RedirectResponse(f"/operator/admin/campaigns/{campaign.id}", status_code=303)
 
 
@@ -112,8 +113,9 @@ def campaign_page(request: Request, who: Admin, campaign_id: int) -> Response:
 @router.get("/{campaign_id}/report.csv")
 def campaign_csv(request: Request, who: Admin, campaign_id: int) -> Response:
     campaign = _campaign(request, campaign_id)
-    with request.app.state.sessions() as session:
+    with request.app.state.sessions.begin() as session:
         body = report.as_csv(session, campaign=campaign)
+        audit_action(session, who, "export_campaign", campaign_id=campaign_id)
     disposition = f'attachment; filename="campagna-{campaign_id}.csv"'
     return PlainTextResponse(
         body, media_type="text/csv", headers={"Content-Disposition": disposition}
@@ -126,4 +128,5 @@ def cancel_campaign(request: Request, who: AdminPost, campaign_id: int) -> Respo
     if campaign.status not in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
         with request.app.state.sessions.begin() as session:
             outbox.cancel(session, campaign_id=campaign_id)
+            audit_action(session, who, "campaign_cancel", campaign_id=campaign_id)
     return RedirectResponse(f"/operator/admin/campaigns/{campaign_id}", status_code=303)

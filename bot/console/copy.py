@@ -45,3 +45,12 @@ def group(key: str) -> dict[str, str]:
         node = node[part]
     assert isinstance(node, dict)
     return {str(k): str(v) for k, v in node.items()}
+
+
+def keys(section: str, /) -> list[str]:
+    """The keys of a section (dotted), e.g. every action that has a label."""
+    node: Any = _messages()
+    for part in section.split("."):
+        node = node[part]
+    assert isinstance(node, dict)
+    return list(node)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.console.observatory_charts import bar_chart, line_chart
-from bot.console.routes_admin import Admin, AdminPost
+from bot.console.routes_admin import Admin, AdminPost, audit_action
 from bot.console.templating import page
 from bot.db.models import NeedCount
 from bot.observatory import aggregates
@@ -109,8 +109,9 @@ def observatory(request: Request, who: Admin) -> Response:
 def observatory_csv(request: Request, who: Admin) -> Response:
     """The filtered categoria x comune x month table as CSV ("<k" for suppressed counts)."""
     k = request.app.state.settings.config.observatory.min_count
-    with request.app.state.sessions() as session:
+    with request.app.state.sessions.begin() as session:
         rows = needs_rows(session, _filters(request), min_count=k)
+        audit_action(session, who, "export_observatory", rows=len(rows))
     out = io.StringIO()
     write_csv(out, rows, suppressed=SUPPRESSED_CSV.format(k=k))
     return Response(

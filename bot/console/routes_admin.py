@@ -1,17 +1,22 @@
-"""Admin pages: operators (add, disable), quick replies and case labels."""
+"""Admin pages: operators (add, disable), quick replies, case labels and the audit log."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bot.console import copy, quick
+from bot.console import audit_log, copy, quick
 from bot.console.accounts import AccountError, create_operator
 from bot.console.auth import Principal, csrf_principal, principal
 from bot.console.templating import page
 from bot.db import console_repo, label_repo
+from bot.db.console_models import CaseLabel
 
 router = APIRouter(prefix="/operator/admin")
 
@@ -28,6 +33,11 @@ def admin_post(who: Annotated[Principal, Depends(csrf_principal)]) -> Principal:
 
 Admin = Annotated[Principal, Depends(admin)]
 AdminPost = Annotated[Principal, Depends(admin_post)]
+
+
+def audit_action(session: Session, who: Principal, action: str, **ids: int | None) -> None:
+    """An admin action in the audit log: its name and the ids it touched, never texts."""
+    console_repo.audit(session, operator_id=who.operator_id, action=action, detail=ids or None)
 
 
 def _operators_page(
@@ -129,8 +139,11 @@ def save_quick_reply(
             request, who, error, 422, title=title, text=text, reply_id=reply_id
         )
     with request.app.state.sessions.begin() as session:
-        console_repo.save_quick_reply(
+        saved, created = console_repo.save_quick_reply(
             session, reply_id=int(reply_id) if reply_id.isdigit() else None, title=title, text=text
+        )
+        audit_action(
+            session, who, "quick_reply_add" if created else "quick_reply_edit", quick_reply_id=saved
         )
     return RedirectResponse("/operator/admin/quick-replies", status_code=303)
 
@@ -139,6 +152,7 @@ def save_quick_reply(
 def delete_quick_reply(request: Request, who: AdminPost, reply_id: int) -> Response:
     with request.app.state.sessions.begin() as session:
         console_repo.delete_quick_reply(session, reply_id=reply_id)
+        audit_action(session, who, "quick_reply_delete", quick_reply_id=reply_id)
     return RedirectResponse("/operator/admin/quick-replies", status_code=303)
 
 
@@ -165,6 +179,8 @@ def define_label(
         return _labels_page(request, who, error=error, status=422)
     with request.app.state.sessions.begin() as session:
         label_repo.define(session, name=label)
+        label_id = session.scalar(select(CaseLabel.id).where(CaseLabel.name == label))
+        audit_action(session, who, "label_define", label_id=label_id)
     return RedirectResponse("/operator/admin/labels", status_code=303)
 
 
@@ -172,4 +188,50 @@ def define_label(
 def undefine_label(request: Request, who: AdminPost, label_id: int) -> Response:
     with request.app.state.sessions.begin() as session:
         label_repo.undefine(session, label_id=label_id)
+        audit_action(session, who, "label_undefine", label_id=label_id)
     return RedirectResponse("/operator/admin/labels", status_code=303)
+
+
+def _day(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    who: Admin,
+    operator: str = "",
+    action: str = "",
+    dal: str = "",
+    al: str = "",
+    pagina: int = 1,
+) -> Response:
+    """Registro attività. Reading it is not itself audited: it shows no personal data."""
+    params = {"operator": operator, "action": action, "dal": dal, "al": al}
+    error: str | None = None
+    try:
+        filters = audit_log.AuditFilters(
+            operator_id=int(operator) if operator.isdigit() else None,
+            action=action or None,
+            day_from=_day(dal),
+            day_to=_day(al),
+        )
+    except ValueError:
+        filters, error = audit_log.AuditFilters(), copy.text("audit.bad_date")
+    with request.app.state.sessions() as session:
+        found = audit_log.read(session, filters, pagina)
+        operators = console_repo.list_operators(session)
+    return page(
+        request,
+        "admin_audit.html",
+        who,
+        422 if error else 200,
+        found=found,
+        params=params,
+        error=error,
+        operators=operators,
+        actions=audit_log.known_actions(),
+        label=audit_log.action_label,
+        refs=audit_log.refs,
+        query=lambda n: urlencode({**params, "pagina": n}),
+    )

@@ -192,13 +192,18 @@ def quick_replies(session: Session) -> list[QuickReply]:
     return list(session.scalars(select(QuickReply).order_by(QuickReply.title)))
 
 
-def save_quick_reply(session: Session, *, reply_id: int | None, title: str, text: str) -> None:
-    """Creates (reply_id None) or updates a quick reply."""
+def save_quick_reply(
+    session: Session, *, reply_id: int | None, title: str, text: str
+) -> tuple[int, bool]:
+    """Creates (reply_id None) or updates a quick reply: (its id, created)."""
     row = session.get(QuickReply, reply_id) if reply_id else None
     if row is None:
-        session.add(QuickReply(title=title.strip(), text=text.strip()))
-    else:
-        row.title, row.text = title.strip(), text.strip()
+        row = QuickReply(title=title.strip(), text=text.strip())
+        session.add(row)
+        session.flush()
+        return row.id, True
+    row.title, row.text = title.strip(), text.strip()
+    return row.id, False
 
 
 def delete_quick_reply(session: Session, *, reply_id: int) -> None:

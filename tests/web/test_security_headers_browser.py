@@ -79,6 +79,7 @@ def test_chat_and_console_pages_run_under_the_csp(
                 "Campagne",
                 "Osservatorio",
                 "Dati personali",
+                "Registro attività",
             ):
                 nav.get_by_role("link", name=name).click()
                 expect(admin.locator("main h1")).to_be_visible()
