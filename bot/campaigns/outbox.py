@@ -42,6 +42,7 @@ from bot.db.campaign_models import (
 )
 from bot.db.channel_models import OutboundStatus
 from bot.db.console_models import SchedulerLease
+from bot.privacy import crypto
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ def _gone_addresses(session: Session, addresses: list[str]) -> set[str] | None:
     whole reservation (None when there are too many to ask at once: asked one by one)."""
     if not addresses or len(addresses) > 500:
         return None
-    hashes = {channel_repo.address_hash("whatsapp", a): a for a in addresses}
+    hashes = {crypto.address_index("whatsapp", a): a for a in addresses}
     stmt = select(OutboundStatus.address_hash).where(
         OutboundStatus.channel == "whatsapp",
         OutboundStatus.address_hash.in_(list(hashes)),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
-from bot.db.channel_repo import address_hash
+from bot.privacy.crypto import address_index
 from flows.copy import group
 from flows.turn import SubscribeRequested, UnsubscribeRequested
 
@@ -40,7 +40,9 @@ class Consent:
 
 def find(session: Session, *, channel: str, address: str) -> Subscriber | None:
     """The subscriber with this address, if any."""
-    stmt = select(Subscriber).where(Subscriber.channel == channel, Subscriber.address == address)
+    stmt = select(Subscriber).where(
+        Subscriber.channel == channel, Subscriber.address_hash == address_index(channel, address)
+    )
     return session.scalars(stmt).first()
 
 
@@ -107,7 +109,7 @@ def opted_out_since(session: Session, *, channel: str, address: str, since: date
     override a later STOP)."""
     stmt = select(ConsentEvent.id).where(
         ConsentEvent.channel == channel,
-        ConsentEvent.address_hash == address_hash(channel, address),
+        ConsentEvent.address_hash == address_index(channel, address),
         ConsentEvent.action == "opt_out",
         ConsentEvent.at >= since,
     )
@@ -128,7 +130,7 @@ def _ledger(
         ConsentEvent(
             at=consent.at or utcnow(),
             channel=sub.channel,
-            address_hash=address_hash(sub.channel, sub.address),
+            address_hash=address_index(sub.channel, sub.address),
             action=action,
             topic=topic,
             comune=sub.comune,

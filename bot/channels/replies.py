@@ -27,9 +27,10 @@ from bot.channels.base import (
     Refused,
     Transient,
 )
-from bot.db import channel_repo, reply_repo
+from bot.db import reply_repo
 from bot.db.base import utcnow
 from bot.db.delivery_models import ReplyOutbox, ReplyStatus
+from bot.privacy import crypto
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ PACE_SECONDS = 1.0
 
 def short_ref(channel: str, address: str) -> str:
     """An 8-character pseudonym to correlate log lines without logging the address."""
-    return channel_repo.address_hash(channel, address)[:8]
+    return crypto.address_index(channel, address)[:8]
 
 
 # Tells this process from an earlier one with the same pid (pid 1 in a restarted container).

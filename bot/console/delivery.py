@@ -20,6 +20,7 @@ from bot.channels.replies import ReplySender
 from bot.db import console_repo, reply_repo
 from bot.db.delivery_models import ReplyStatus
 from bot.db.models import Conversation
+from bot.privacy.crypto import address_index
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ class Deliverer:
         with self._sessions.begin() as session:
             conv_id = session.scalar(
                 select(Conversation.id).where(
-                    Conversation.channel == message.channel, Conversation.address == message.address
+                    Conversation.channel == message.channel,
+                    Conversation.address_hash == address_index(message.channel, message.address),
                 )
             )
             if conv_id is None:

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, Timestamped, utcnow
-from bot.privacy.crypto import EncryptedText
+from bot.privacy.crypto import EncryptedText, address_index_default
 
 
 class CampaignStatus(StrEnum):
@@ -43,11 +43,12 @@ class Subscriber(Timestamped, Base):
     """A resident who may receive campaigns on one channel."""
 
     __tablename__ = "subscribers"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(EncryptedText)  # Fernet token at rest
+    address_hash: Mapped[str] = mapped_column(String(32), default=address_index_default)
     comune: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)  # False: unreachable (blocked, 21610)
     inactive_reason: Mapped[str | None] = mapped_column(String(32))

@@ -1,9 +1,10 @@
 """Transport bookkeeping of the messaging channels: redeliveries, service windows, receipts,
 and the interactive WhatsApp contents the bot created at Twilio.
 
-Addresses are stored only as a SHA-256 prefix (`address_hash`): enough to find a resident's
-rows again from their address without keeping the phone number or chat id in clear. It is
-still pseudonymous data, so erasing a resident deletes these rows too.
+Addresses are stored only as their keyed blind index (`address_hash`, HMAC-SHA256 under a key
+derived from FRONTDESK_DATA_KEY: `crypto.address_index`): enough to find a resident's rows
+again from their address, not reversible by trying every phone number without the key. It
+is still pseudonymous data, so erasing a resident deletes these rows too.
 """
 
 from __future__ import annotations

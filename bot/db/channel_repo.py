@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import dialect_insert, utcnow
 from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus, WhatsAppContent
+from bot.privacy.crypto import address_index
 
 # Twilio's message lifecycle: a callback may arrive late ('sent' after 'delivered'), so a
 # status only replaces one of a lower rank. Failures share a rank: the first one wins.
@@ -27,11 +27,6 @@ STATUS_RANK: dict[str, int] = {
     "delivered": 5,
     "read": 6,
 }
-
-
-def address_hash(channel: str, address: str) -> str:
-    """A stable pseudonym of a resident's address (also used to correlate log lines)."""
-    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:32]
 
 
 def _rowcount(session: Session, statement: Executable) -> int:
@@ -66,7 +61,7 @@ def accept_inbound(
         if not _inserted(session, insert.on_conflict_do_nothing().returning(InboundReceipt.id)):
             return False
     contact = dialect_insert(session)(ChannelContact).values(
-        channel=channel, address_hash=address_hash(channel, address), last_inbound_at=now
+        channel=channel, address_hash=address_index(channel, address), last_inbound_at=now
     )
     session.execute(
         contact.on_conflict_do_update(
@@ -80,7 +75,7 @@ def last_inbound_many(
     session: Session, *, channel: str, addresses: Sequence[str]
 ) -> dict[str, datetime]:
     """When each of these residents last wrote on this channel (absent: never), one query."""
-    hashes = {address_hash(channel, a): a for a in addresses}
+    hashes = {address_index(channel, a): a for a in addresses}
     stmt = select(ChannelContact.address_hash, ChannelContact.last_inbound_at).where(
         ChannelContact.channel == channel,
         ChannelContact.address_hash.in_(list(hashes)),
@@ -141,7 +136,7 @@ def record_sent(session: Session, *, channel: str, sent: Sequence[tuple[str, str
     if not sent:
         return
     table = cast(Table, OutboundStatus.__table__)  # Core: one executemany for the batch
-    rows = [{"sid": sid[:64], "hashed": address_hash(channel, address)} for sid, address in sent]
+    rows = [{"sid": sid[:64], "hashed": address_index(channel, address)} for sid, address in sent]
     queued = {"channel": channel, "status": "queued", "rank": STATUS_RANK["queued"]}
     session.execute(
         dialect_insert(session)(table)
@@ -179,7 +174,7 @@ def recipient_gone(session: Session, *, channel: str, address: str) -> bool:
     """True when a delivery to this resident failed with a permanent error (for campaigns)."""
     stmt = select(OutboundStatus.id).where(
         OutboundStatus.channel == channel,
-        OutboundStatus.address_hash == address_hash(channel, address),
+        OutboundStatus.address_hash == address_index(channel, address),
         OutboundStatus.recipient_gone.is_(True),
     )
     return session.scalars(stmt.limit(1)).first() is not None
@@ -187,7 +182,7 @@ def recipient_gone(session: Session, *, channel: str, address: str) -> bool:
 
 def forget_address(session: Session, *, channel: str, address: str) -> None:
     """Deletes the resident's window and delivery rows (right to erasure)."""
-    hashed = address_hash(channel, address)
+    hashed = address_index(channel, address)
     session.execute(
         delete(ChannelContact).where(
             ChannelContact.channel == channel, ChannelContact.address_hash == hashed

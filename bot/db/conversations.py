@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import dialect_insert, utcnow
 from bot.db.models import Conversation, ConversationState, Direction, Message
+from bot.privacy.crypto import address_index
 
 
 def lock_conversation(session: Session, *, channel: str, address: str) -> Conversation:
@@ -26,7 +27,8 @@ def lock_conversation(session: Session, *, channel: str, address: str) -> Conver
     }
     session.execute(dialect_insert(session)(Conversation).values(**values).on_conflict_do_nothing())
     stmt = select(Conversation).where(
-        Conversation.channel == channel, Conversation.address == address
+        Conversation.channel == channel,
+        Conversation.address_hash == address_index(channel, address),
     )
     return session.scalars(stmt.with_for_update()).one()
 
@@ -79,7 +81,10 @@ def transcript(session: Session, *, channel: str, address: str) -> list[Message]
     stmt = (
         select(Message)
         .join(Conversation)
-        .where(Conversation.channel == channel, Conversation.address == address)
+        .where(
+            Conversation.channel == channel,
+            Conversation.address_hash == address_index(channel, address),
+        )
         .order_by(Message.id)
     )
     return list(session.scalars(stmt))

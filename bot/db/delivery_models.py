@@ -16,7 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
-from bot.privacy.crypto import EncryptedText
+from bot.privacy.crypto import EncryptedJSON, EncryptedText, address_index_default
 
 
 class InboxMessage(Base):
@@ -29,16 +29,17 @@ class InboxMessage(Base):
     __tablename__ = "inbox_messages"
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
-        Index("ix_inbox_messages_pending", "handled_at", "channel", "address"),
+        Index("ix_inbox_messages_pending", "handled_at", "channel", "address_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(EncryptedText)  # Fernet token at rest
+    address_hash: Mapped[str] = mapped_column(String(32), default=address_index_default)
     external_id: Mapped[str | None] = mapped_column(String(64))  # the redelivery key
     text: Mapped[str | None] = mapped_column(EncryptedText)
-    payload: Mapped[str | None] = mapped_column(String(128))
-    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    payload: Mapped[str | None] = mapped_column(EncryptedText)
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -57,11 +58,12 @@ class ReplyOutbox(Base):
     """One reply (conversation, operator, notice) to send to a resident, in id order."""
 
     __tablename__ = "reply_outbox"
-    __table_args__ = (Index("ix_reply_outbox_address", "channel", "address", "status"),)
+    __table_args__ = (Index("ix_reply_outbox_address", "channel", "address_hash", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(EncryptedText)  # Fernet token at rest
+    address_hash: Mapped[str] = mapped_column(String(32), default=address_index_default)
     # The transcript line this reply is (None without consent); the console marks it.
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL"), index=True

@@ -21,6 +21,7 @@ from bot.db.base import dialect_insert, utcnow
 from bot.db.console_models import SchedulerLease
 from bot.db.delivery_models import InboxMessage
 from bot.db.models import Conversation
+from bot.privacy.crypto import address_index
 
 # A turn that keeps failing (a bug, a poison message) is given up after this many tries, so
 # that the resident's later messages are not held back for ever.
@@ -77,7 +78,8 @@ def conversation_id(session: Session, *, channel: str, address: str) -> int:
               "last_message_at": now}  # fmt: skip
     session.execute(dialect_insert(session)(Conversation).values(**values).on_conflict_do_nothing())
     stmt = select(Conversation.id).where(
-        Conversation.channel == channel, Conversation.address == address
+        Conversation.channel == channel,
+        Conversation.address_hash == address_index(channel, address),
     )
     return int(session.execute(stmt).scalar_one())
 
@@ -95,7 +97,7 @@ def claim_turn(
         select(InboxMessage)
         .where(
             InboxMessage.channel == channel,
-            InboxMessage.address == address,
+            InboxMessage.address_hash == address_index(channel, address),
             InboxMessage.handled_at.is_(None),
         )
         .order_by(InboxMessage.id)
@@ -172,7 +174,7 @@ def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
     """Whether the resident has a message waiting (checked after giving a lease up)."""
     stmt = select(func.count()).where(
         InboxMessage.channel == channel,
-        InboxMessage.address == address,
+        InboxMessage.address_hash == address_index(channel, address),
         InboxMessage.handled_at.is_(None),
         or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= utcnow()),
     )
@@ -181,17 +183,22 @@ def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
 
 def pending_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]]:
     """Residents with unhandled messages that are due, oldest first (recovery)."""
-    stmt = (
-        select(InboxMessage.channel, InboxMessage.address, func.min(InboxMessage.id))
+    # Grouped by the blind index (each address token differs), then read from the first row.
+    first = (
+        select(func.min(InboxMessage.id).label("id"))
         .where(
             InboxMessage.handled_at.is_(None),
             or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= utcnow()),
         )
-        .group_by(InboxMessage.channel, InboxMessage.address)
+        .group_by(InboxMessage.channel, InboxMessage.address_hash)
         .order_by(func.min(InboxMessage.id))
         .limit(limit)
+        .subquery()
     )
-    return [(c, a) for c, a, _ in session.execute(stmt).tuples()]
+    stmt = select(InboxMessage.channel, InboxMessage.address).join(
+        first, InboxMessage.id == first.c.id
+    )
+    return [(c, a) for c, a in session.execute(stmt.order_by(InboxMessage.id)).tuples()]
 
 
 def _aware(moment: datetime) -> datetime:

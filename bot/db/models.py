@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, Timestamped, utcnow
-from bot.privacy.crypto import EncryptedJSON, EncryptedText
+from bot.privacy.crypto import EncryptedJSON, EncryptedText, address_index_default
 
 
 class Direction(StrEnum):
@@ -19,14 +19,19 @@ class Direction(StrEnum):
 
 
 class Conversation(Timestamped, Base):
-    """One resident on one channel (`address` = Telegram chat id, whatsapp:+39..., session)."""
+    """One resident on one channel (`address` = Telegram chat id, whatsapp:+39..., session).
+
+    The address is a Fernet token (replies must reach it); lookups and the unique key use
+    `address_hash`, its keyed blind index (`crypto.address_index`).
+    """
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(EncryptedText)  # Fernet token at rest
+    address_hash: Mapped[str] = mapped_column(String(32), default=address_index_default)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     state: Mapped[ConversationState] = relationship(
@@ -46,7 +51,8 @@ class ConversationState(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Encrypted: the slots name the need (disabilità...), children's ages, the comune.
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -63,9 +69,10 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(3))
     text: Mapped[str | None] = mapped_column(EncryptedText)  # Fernet token at rest
-    payload: Mapped[str | None] = mapped_column(String(128))
-    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    intent: Mapped[str | None] = mapped_column(String(48))
+    # Encrypted too (migration 0014): a button's payload or the intent names the need.
+    payload: Mapped[str | None] = mapped_column(EncryptedText)
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON)
+    intent: Mapped[str | None] = mapped_column(EncryptedText)
     confidence: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.delivery_models import ReplyOutbox, ReplyStatus
+from bot.privacy.crypto import address_index
 from flows.replies import Button, Reply
 
 _NO_SYNC = {"synchronize_session": False}
@@ -60,7 +61,7 @@ def _head(channel: str, address: str) -> Any:
         select(ReplyOutbox.id, ReplyOutbox.next_attempt_at, ReplyOutbox.claimed_until)
         .where(
             ReplyOutbox.channel == channel,
-            ReplyOutbox.address == address,
+            ReplyOutbox.address_hash == address_index(channel, address),
             ReplyOutbox.status == ReplyStatus.QUEUED.value,
         )
         .order_by(ReplyOutbox.id)
@@ -164,7 +165,7 @@ def gone(session: Session, *, channel: str, address: str, reason: str) -> int:
         update(ReplyOutbox)
         .where(
             ReplyOutbox.channel == channel,
-            ReplyOutbox.address == address,
+            ReplyOutbox.address_hash == address_index(channel, address),
             ReplyOutbox.status == ReplyStatus.QUEUED.value,
         )
         .values(
@@ -184,7 +185,7 @@ def recent_sends(session: Session, *, channel: str, address: str, n: int) -> lis
         select(ReplyOutbox.sent_at)
         .where(
             ReplyOutbox.channel == channel,
-            ReplyOutbox.address == address,
+            ReplyOutbox.address_hash == address_index(channel, address),
             ReplyOutbox.status == ReplyStatus.SENT.value,
             ReplyOutbox.sent_at.is_not(None),
         )
@@ -197,18 +198,23 @@ def recent_sends(session: Session, *, channel: str, address: str, n: int) -> lis
 def due_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]]:
     """Residents whose oldest queued reply could be sent now (recovery)."""
     now = utcnow()
-    stmt = (
-        select(ReplyOutbox.channel, ReplyOutbox.address, func.min(ReplyOutbox.id))
+    # Grouped by the blind index (each address token differs), then read from the first row.
+    first = (
+        select(func.min(ReplyOutbox.id).label("id"))
         .where(
             ReplyOutbox.status == ReplyStatus.QUEUED.value,
             ReplyOutbox.next_attempt_at <= now,
             or_(ReplyOutbox.claimed_until.is_(None), ReplyOutbox.claimed_until < now),
         )
-        .group_by(ReplyOutbox.channel, ReplyOutbox.address)
+        .group_by(ReplyOutbox.channel, ReplyOutbox.address_hash)
         .order_by(func.min(ReplyOutbox.id))
         .limit(limit)
+        .subquery()
     )
-    return [(c, a) for c, a, _ in session.execute(stmt).tuples()]
+    stmt = select(ReplyOutbox.channel, ReplyOutbox.address).join(
+        first, ReplyOutbox.id == first.c.id
+    )
+    return [(c, a) for c, a in session.execute(stmt.order_by(ReplyOutbox.id)).tuples()]
 
 
 def statuses(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:

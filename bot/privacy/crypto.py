@@ -25,6 +25,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import JSON, Text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement, operators
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,37 @@ def derived_keys(purpose: str) -> list[bytes]:
     """
     if not _keys:
         configure()
-    return [
-        hmac.new(base64.urlsafe_b64decode(k), purpose.encode(), hashlib.sha256).digest()
-        for k in _keys
-    ]
+    return [derive(k, purpose) for k in _keys]
+
+
+def derive(key: str, purpose: str) -> bytes:
+    """The 256-bit key for `purpose` derived from one Fernet key."""
+    return hmac.new(base64.urlsafe_b64decode(key), purpose.encode(), hashlib.sha256).digest()
+
+
+INDEX_PURPOSE = "address-index"
+
+
+def address_index(channel: str, address: str, *, key: bytes | None = None) -> str:
+    """The keyed blind index of a resident's address: HMAC-SHA256 (128 bits shown).
+
+    The one pseudonym of an address in the database: lookups and unique keys use it, the
+    logs quote its prefix. Unlike a plain hash it cannot be reversed by trying every phone
+    number without the key. `key` defaults to the newest derived key (rotation passes the
+    new one explicitly).
+    """
+    key = key or derived_keys(INDEX_PURPOSE)[0]
+    return hmac.new(key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def address_index_default(context: Any) -> str:
+    """Column default: the index of the row's channel and (plain) address being inserted.
+
+    Defaults run before the bind processors, so the address here is still the plain value
+    that EncryptedText will turn into a token.
+    """
+    params = context.get_current_parameters()
+    return address_index(params["channel"], params["address"])
 
 
 def encrypt(text: str) -> str:
@@ -194,6 +222,17 @@ class EncryptedText(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
+    class comparator_factory(TypeDecorator.Comparator[str]):
+        """Refuses value comparisons: a token never equals the text (Fernet is randomised),
+        so `Conversation.address == x` would silently match nothing. Compare the blind
+        index instead (`address_hash == address_index(channel, x)`)."""
+
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            values = [o for o in other if o is not None and not isinstance(o, ClauseElement)]
+            if op in _VALUE_OPERATORS and values:
+                raise TypeError("encrypted column: compare its blind index, not its value")
+            return super().operate(op, *other, **kwargs)
+
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else encrypt(value)
 
@@ -204,6 +243,18 @@ class EncryptedText(TypeDecorator[str]):
     def rotate_raw(raw: Any) -> Any:
         """The stored value re-encrypted under the first key."""
         return None if raw is None else rotate_token(raw)
+
+
+_VALUE_OPERATORS = {
+    operators.eq,
+    operators.ne,
+    operators.in_op,
+    operators.not_in_op,
+    operators.like_op,
+    operators.ilike_op,
+    operators.startswith_op,
+    operators.contains_op,
+}
 
 
 class EncryptedJSON(TypeDecorator[Any]):

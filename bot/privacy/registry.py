@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Table, select
 from sqlalchemy.orm import Session
 
-from bot.db.channel_repo import address_hash
 from bot.db.metadata import metadata
+from bot.privacy.crypto import address_index
 
 # Modules that call `personal`/`not_personal`; a package adding tables adds its module here.
 DECLARATION_MODULES: tuple[str, ...] = ("bot.privacy.tables", "bot.privacy.tables_campaigns")
@@ -44,13 +44,9 @@ Match = Callable[[Table, Subject], ColumnElement[bool]]
 Spare = Callable[[Session, Sequence[RowMapping], datetime], set[Any]]
 
 
-def by_address(channel: str = "channel", address: str = "address") -> Match:
-    """Rows holding the channel and address in clear."""
-
-    def match(table: Table, subject: Subject) -> ColumnElement[bool]:
-        return (table.c[channel] == subject.channel) & (table.c[address] == subject.address)
-
-    return match
+def by_address(channel: str = "channel") -> Match:
+    """Rows holding the address (a Fernet token), found by its blind index `address_hash`."""
+    return by_address_hash(channel)
 
 
 def by_parent(column: str, parent: str, parent_match: Match) -> Match:
@@ -70,10 +66,10 @@ def by_conversation(column: str = "conversation_id") -> Match:
 
 
 def by_address_hash(channel: str = "channel", column: str = "address_hash") -> Match:
-    """Rows holding only the hash of the address (see bot.db.channel_repo)."""
+    """Rows holding the blind index of the address (`crypto.address_index`)."""
 
     def match(table: Table, subject: Subject) -> ColumnElement[bool]:
-        hashed = address_hash(subject.channel, subject.address)
+        hashed = address_index(subject.channel, subject.address)
         return (table.c[channel] == subject.channel) & (table.c[column] == hashed)
 
     return match
@@ -157,6 +153,7 @@ def subject_audit(session: Session, subject: Subject) -> int | None:
     """The resident's conversation id, the only reference the audit log keeps."""
     conv = metadata.tables["conversations"]
     stmt = select(conv.c.id).where(
-        conv.c.channel == subject.channel, conv.c.address == subject.address
+        conv.c.channel == subject.channel,
+        conv.c.address_hash == address_index(subject.channel, subject.address),
     )
     return session.execute(stmt).scalar_one_or_none()

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, RowMapping, Table, exists, select
 from sqlalchemy.orm import Session
 
-from bot.db.channel_repo import address_hash
 from bot.db.metadata import metadata
 from bot.privacy.registry import (
     Retention,
@@ -41,7 +40,7 @@ def _changed_consent_since(
     `updated_at` may be years older than the opt-out: the retention runs from the ledger.
     """
     ledger = metadata.tables["consent_ledger"]
-    owner = {(r["channel"], address_hash(r["channel"], r["address"])): r["id"] for r in rows}
+    owner = {(r["channel"], r["address_hash"]): r["id"] for r in rows}
     keys = list(owner)
     recent: set[int] = set()
     for start in range(0, len(keys), BATCH):

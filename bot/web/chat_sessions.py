@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Conversation
-from bot.privacy.crypto import derived_keys
+from bot.privacy.crypto import address_index, derived_keys
 
 COOKIE_PREFIX = "fd_chat_"
 COOKIE_PATH = "/api/chat"
@@ -74,7 +74,8 @@ def last_activity(db: Session, *, session: str) -> datetime | None:
     """When the web chat conversation `session` last had a message (None: no such one)."""
     at = db.scalar(
         select(Conversation.last_message_at).where(
-            Conversation.channel == "webchat", Conversation.address == session
+            Conversation.channel == "webchat",
+            Conversation.address_hash == address_index("webchat", session),
         )
     )
     if at is not None and at.tzinfo is None:  # SQLite hands back naive UTC

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.channels.webchat import SESSION_PATTERN
 from bot.db import console_repo
 from bot.db.models import Conversation
+from bot.privacy.crypto import address_index
 from bot.web import chat_sessions
 
 router = APIRouter()
@@ -46,7 +47,8 @@ async def chat_updates(
         with request.app.state.sessions() as db:
             conv_id = db.scalar(
                 select(Conversation.id).where(
-                    Conversation.channel == "webchat", Conversation.address == session
+                    Conversation.channel == "webchat",
+                    Conversation.address_hash == address_index("webchat", session),
                 )
             )
             if conv_id is None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
+from bot.privacy import crypto
 from tests.campaigns.conftest import add_subscribers
 from tests.channels.conftest import post_twilio, post_update
 from tests.channels.fakes import FakeTelegram, FakeTwilio
@@ -19,7 +20,10 @@ def topics_of(sessions: sessionmaker[Session], channel: str, address: str) -> li
         stmt = (
             select(Subscription.topic)
             .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-            .where(Subscriber.channel == channel, Subscriber.address == address)
+            .where(
+                Subscriber.channel == channel,
+                Subscriber.address_hash == crypto.address_index(channel, address),
+            )
         )
         return sorted(s.scalars(stmt))
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.cli.main import app
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
+from bot.privacy import crypto
 from bot.settings import Settings
 
 HEADER = "channel,address,topics,comune,consent_at,consent_source\n"
@@ -105,7 +106,11 @@ def test_an_old_form_does_not_override_a_later_stop(
     _code, out, _ = run(cli, "subscribers", "import", str(path))
     assert json.loads(out.splitlines()[-1])["withdrawn"] == 1
     with sessions() as s:
-        sub = s.scalars(select(Subscriber).where(Subscriber.address == "111")).one()
+        sub = s.scalars(
+            select(Subscriber).where(
+                Subscriber.address_hash == crypto.address_index("telegram", "111")
+            )
+        ).one()
         assert (
             s.scalars(select(Subscription).where(Subscription.subscriber_id == sub.id)).all() == []
         )

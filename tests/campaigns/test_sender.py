@@ -20,6 +20,7 @@ from bot.db import channel_repo
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignRecipient, Subscriber
 from bot.db.channel_models import ChannelContact
+from bot.privacy import crypto
 from bot.settings import CampaignsConfig, Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
 from tests.channels.fakes import (
@@ -96,7 +97,7 @@ def test_every_recipient_gets_one_message_with_a_way_out(
         assert sid == fake_twilio.sids[0]  # the MessageSid the API answered, stored with it
         stored = channel_repo.outbound_status(s, channel="whatsapp", external_id=sid)
         assert stored is not None
-        assert stored.address_hash == channel_repo.address_hash("whatsapp", WA)
+        assert stored.address_hash == crypto.address_index("whatsapp", WA)
         channel_repo.record_status(s, channel="whatsapp", external_id=sid, status="read")
     assert summary(sessions, campaign_id)["read"] == 1
 
@@ -125,7 +126,7 @@ def test_a_window_about_to_close_gets_the_template(
             channel_repo.accept_inbound(s, channel="whatsapp", address=address, external_id=None)
         s.execute(
             update(ChannelContact)
-            .where(ChannelContact.address_hash == channel_repo.address_hash("whatsapp", closing))
+            .where(ChannelContact.address_hash == crypto.address_index("whatsapp", closing))
             .values(last_inbound_at=utcnow() - timedelta(hours=hours) + WINDOW_MARGIN / 2)
         )
     send(channel_settings, sessions, create(sessions))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import channel_repo as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, InboundReceipt
+from bot.privacy import crypto
 
 ADDRESS = "whatsapp:+393330000001"
 
@@ -62,7 +63,7 @@ def test_statuses_only_move_forward(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         row = repo.outbound_status(s, channel="whatsapp", external_id="SMx")
         assert row is not None and row.status == "read"
-        assert row.address_hash == repo.address_hash("whatsapp", ADDRESS)
+        assert row.address_hash == crypto.address_index("whatsapp", ADDRESS)
 
 
 def test_permanent_failure_marks_the_recipient(sessions: sessionmaker[Session]) -> None:

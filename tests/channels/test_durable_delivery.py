@@ -23,6 +23,7 @@ from bot.db import inbox_repo
 from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.models import Conversation, ConversationState
+from bot.privacy import crypto
 from bot.settings import Settings, TelegramConfig
 from bot.web.app import create_app
 from flows.replies import Reply
@@ -42,7 +43,11 @@ def app_client(settings: Settings, sessions: sessionmaker[Session], rasa: FakeRa
 def turns(sessions: sessionmaker[Session], chat: str) -> int:
     """How many turns the conversation went through (the state's version counts saves)."""
     with sessions() as s:
-        conv = s.scalars(select(Conversation).where(Conversation.address == chat)).first()
+        conv = s.scalars(
+            select(Conversation).where(
+                Conversation.address_hash == crypto.address_index("telegram", chat)
+            )
+        ).first()
         state = s.get(ConversationState, conv.id) if conv else None
         return 0 if state is None else state.version + 1
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.channel_models import InboundReceipt
 from bot.db.delivery_models import ReplyOutbox
 from bot.db.models import Conversation, ConversationState
+from bot.privacy import crypto
 from tests.channels.conftest import WEBHOOK_SECRET, post_update, settle
 from tests.channels.fakes import FakeTelegram
 from tests.channels.payloads import (
@@ -28,7 +29,8 @@ def state_of(sessions: sessionmaker[Session], chat_id: int = CHAT_ID) -> Convers
     with sessions() as s:
         conv = s.scalars(
             select(Conversation).where(
-                Conversation.channel == "telegram", Conversation.address == str(chat_id)
+                Conversation.channel == "telegram",
+                Conversation.address_hash == crypto.address_index("telegram", str(chat_id)),
             )
         ).one()
         return s.get_one(ConversationState, conv.id)

@@ -18,6 +18,7 @@ from bot.db import channel_repo
 from bot.db import conversations as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, WhatsAppContent
+from bot.privacy import crypto
 from bot.settings import Settings
 from flows.replies import Button, Reply
 from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio
@@ -85,7 +86,7 @@ def test_two_or_three_buttons_are_a_quick_reply(
     assert sid == fake_twilio.sids[-1]
     with sessions() as s:
         row = channel_repo.outbound_status(s, channel="whatsapp", external_id=sid)
-        assert row is not None and row.address_hash == channel_repo.address_hash("whatsapp", SENDER)
+        assert row is not None and row.address_hash == crypto.address_index("whatsapp", SENDER)
 
 
 def test_nine_categories_are_a_list_with_shortened_titles_and_every_payload(

@@ -16,6 +16,7 @@ from bot.db import channel_repo
 from bot.db import conversations as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, OutboundStatus
+from bot.privacy import crypto
 from flows.replies import Button, Reply
 from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio
 from tests.channels.fakes import FakeTwilio, twilio_error
@@ -174,7 +175,7 @@ def test_status_callbacks_keep_the_latest_and_ignore_regressions(
     with sessions() as s:
         row = channel_repo.outbound_status(s, channel="whatsapp", external_id=sid)
         assert row is not None and row.status == "read"
-        assert row.address_hash == channel_repo.address_hash("whatsapp", SENDER)
+        assert row.address_hash == crypto.address_index("whatsapp", SENDER)
 
 
 def test_permanent_failure_status_marks_the_recipient_gone(

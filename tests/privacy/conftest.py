@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import channel_repo, console_repo, handoffs
+from bot.db import console_repo, handoffs
 from bot.db import conversations as repo
 from bot.db.campaign_models import (
     Campaign,
@@ -65,14 +65,14 @@ def fill_resident(
         s.add(HandoffLabel(handoff_id=h.id, label="da richiamare"))
         s.add(OperatorNote(conversation_id=conv.id, text=f"nota: {text}"))
         s.add(WebChatOutbox(conversation_id=conv.id, text="risposta dell'operatore"))
-        s.add(ChannelContact(channel=ch, address_hash=channel_repo.address_hash(ch, addr)))
+        s.add(ChannelContact(channel=ch, address_hash=crypto.address_index(ch, addr)))
         s.add(InboxMessage(channel=ch, address=addr, external_id=f"SM{addr[-6:]}", text=text))
         s.add(ReplyOutbox(channel=ch, address=addr, text="risposta in coda"))
         s.add(
             OutboundStatus(
                 channel=ch,
                 external_id=f"SM{addr[-6:]}",
-                address_hash=channel_repo.address_hash(ch, addr),
+                address_hash=crypto.address_index(ch, addr),
                 status="delivered",
                 rank=3,
             )
@@ -90,7 +90,7 @@ def fill_resident(
         s.add(
             ConsentEvent(
                 channel=ch,
-                address_hash=channel_repo.address_hash(ch, addr),
+                address_hash=crypto.address_index(ch, addr),
                 action="opt_in",
                 topic="prima_infanzia",
                 source="chat",

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.db import conversations as repo
 from bot.db.campaign_models import ConsentEvent
-from bot.db.models import Handoff
+from bot.db.models import Handoff, Message
 from bot.privacy import crypto
 from bot.privacy.export import collect
 from bot.privacy.registry import Subject
@@ -97,8 +97,12 @@ def test_rotate_key_re_encrypts_under_the_new_key(
 def test_wrong_key_fails_with_a_clear_error(sessions: sessionmaker[Session]) -> None:
     fill_resident(sessions, ANNA, text=SECRET)
     crypto.configure(Fernet.generate_key().decode())
-    with sessions() as s, pytest.raises(crypto.DataKeyError, match="FRONTDESK_DATA_KEY"):
-        collect(s, ANNA)
+    with sessions() as s:
+        # The blind index is keyed too: under another key the resident is not even found...
+        assert not collect(s, ANNA).get("messages")
+        # ...and reading a stored row says which variable to check.
+        with pytest.raises(crypto.DataKeyError, match="FRONTDESK_DATA_KEY"):
+            s.scalars(select(Message.text)).all()
 
 
 def test_bad_key_is_rejected() -> None:

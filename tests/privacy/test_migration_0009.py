@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select, text
+from sqlalchemy import column, insert, select, table, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.campaign_models import ConsentEvent
@@ -22,15 +23,22 @@ PHONE = "3331234567"
 EVIDENCE = "sì, iscrivimi"
 
 
+def insert_conversation(s: Session, *, channel: str, address: str) -> int:
+    """A conversation row as an old schema has it (the model's table has newer columns)."""
+    names = ("id", "channel", "address", "created_at", "updated_at", "last_message_at")
+    conv = table("conversations", *(column(n) for n in names))
+    now = datetime.now(UTC)
+    values = {"channel": channel, "address": address, "created_at": now, "updated_at": now}
+    stmt = insert(conv).values(**values, last_message_at=now).returning(conv.c.id)
+    return int(s.execute(stmt).scalar_one())
+
+
 def clear_rows(url: str) -> sessionmaker[Session]:
     """A database at 0008 with a callback phone and a consent evidence in clear."""
     upgrade(url, "0008")
     sessions = session_factory(create_db_engine(url))
     with sessions.begin() as s:
-        conv = metadata.tables["conversations"]
-        conv_id = s.execute(
-            insert(conv).values(channel="telegram", address="42").returning(conv.c.id)
-        ).scalar_one()
+        conv_id = insert_conversation(s, channel="telegram", address="42")
         handoffs = metadata.tables["handoffs"]
         s.execute(
             insert(handoffs).values(
@@ -92,10 +100,11 @@ def test_without_a_key_values_stay_readable_until_rotation(
     monkeypatch.chdir(tmp_path)  # no var/data.key, no .env here
     monkeypatch.delenv(crypto.ENV_VAR)
     monkeypatch.setattr(crypto, "_keys", [])
-    upgrade(db_url)
+    upgrade(db_url, "0009")
     assert not (tmp_path / "var" / "data.key").exists()  # no key invented for the app
     assert raw(sessions) == [PHONE, EVIDENCE]
     crypto.configure(KEY)
+    upgrade(db_url)  # 0014 needs the key (it indexes the addresses): the app's from now on
     assert readable(sessions) == [PHONE, EVIDENCE]
     with sessions.begin() as s:
         counts = rotate_all(s)

@@ -16,9 +16,9 @@ from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.cli.main import app
 from bot.db.campaign_models import CampaignRecipient, ConsentEvent, Subscriber
 from bot.db.channel_models import ChannelContact, OutboundStatus
-from bot.db.channel_repo import address_hash
 from bot.db.console_models import AuditEntry, OperatorNote, WebChatOutbox
 from bot.db.models import Conversation, ConversationState, Handoff, Message, NeedEvent
+from bot.privacy.crypto import address_index
 from bot.privacy.registry import Subject
 from bot.privacy.retention import UnknownRetentionKind, purge, schedule
 from bot.settings import RetentionDays
@@ -36,7 +36,9 @@ def age(sessions: sessionmaker[Session], subject: Subject, days: int) -> None:
     when = NOW - timedelta(days=days)
     with sessions.begin() as s:
         conv_id = s.scalars(
-            select(Conversation.id).where(Conversation.address == subject.address)
+            select(Conversation.id).where(
+                Conversation.address_hash == address_index(subject.channel, subject.address)
+            )
         ).one()
         s.execute(
             update(Conversation).where(Conversation.id == conv_id).values(last_message_at=when)
@@ -49,7 +51,7 @@ def age(sessions: sessionmaker[Session], subject: Subject, days: int) -> None:
         for model in (Message, OperatorNote, WebChatOutbox):
             s.execute(update(model).where(model.conversation_id == conv_id).values(created_at=when))
         s.execute(update(Handoff).where(Handoff.conversation_id == conv_id).values(updated_at=when))
-        hashed = address_hash(subject.channel, subject.address)
+        hashed = address_index(subject.channel, subject.address)
         s.execute(
             update(ChannelContact)
             .where(ChannelContact.address_hash == hashed)
@@ -60,7 +62,11 @@ def age(sessions: sessionmaker[Session], subject: Subject, days: int) -> None:
             .where(OutboundStatus.address_hash == hashed)
             .values(updated_at=when)
         )
-        sub = s.scalars(select(Subscriber.id).where(Subscriber.address == subject.address)).one()
+        sub = s.scalars(
+            select(Subscriber.id).where(
+                Subscriber.address_hash == address_index(subject.channel, subject.address)
+            )
+        ).one()
         s.execute(
             update(CampaignRecipient)
             .where(CampaignRecipient.subscriber_id == sub)
@@ -231,7 +237,7 @@ def set_subscriber(
     sessions: sessionmaker[Session], subject: Subject, *, updated_days: int, consent_days: int
 ) -> None:
     """Dates the subscriber's last change and its consent events (at and recorded_at)."""
-    hashed = address_hash(subject.channel, subject.address)
+    hashed = address_index(subject.channel, subject.address)
     with sessions.begin() as s:
         s.execute(
             update(ConsentEvent)
@@ -243,7 +249,7 @@ def set_subscriber(
         )
         s.execute(
             update(Subscriber)
-            .where(Subscriber.address == subject.address)
+            .where(Subscriber.address_hash == address_index(subject.channel, subject.address))
             .values(updated_at=NOW - timedelta(days=updated_days))
         )
 
@@ -268,7 +274,7 @@ def test_opted_out_subscribers_are_purged_after_the_retention(
     opt_out(sessions, recent, days_ago=10)  # the subscriber row itself is old: see below
     set_subscriber(sessions, gone, updated_days=800, consent_days=400)
     set_subscriber(sessions, subscribed, updated_days=800, consent_days=800)
-    hashed = address_hash(recent.channel, recent.address)
+    hashed = address_index(recent.channel, recent.address)
     with sessions.begin() as s:  # the opt-in was long ago; only the opt-out is recent
         s.execute(
             update(ConsentEvent)
@@ -282,7 +288,7 @@ def test_opted_out_subscribers_are_purged_after_the_retention(
         )
         s.execute(
             update(Subscriber)
-            .where(Subscriber.address == recent.address)
+            .where(Subscriber.address_hash == address_index(recent.channel, recent.address))
             .values(updated_at=NOW - timedelta(days=800))
         )
     with sessions.begin() as s:
@@ -296,7 +302,7 @@ def test_opted_out_subscribers_are_purged_after_the_retention(
         left = set(s.scalars(select(Subscriber.address)))
         ledger = s.scalars(
             select(ConsentEvent.action).where(
-                ConsentEvent.address_hash == address_hash(gone.channel, gone.address)
+                ConsentEvent.address_hash == address_index(gone.channel, gone.address)
             )
         ).all()
     assert left == {recent.address, subscribed.address}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.console import queue
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff
+from bot.privacy import crypto
 from bot.settings import AbuseConfig, Settings
 from bot.web import chat_sessions
 from bot.web.app import create_app
@@ -66,7 +67,7 @@ def test_server_binds_the_session_to_its_cookie(
     with sessions.begin() as s:
         s.execute(
             update(Conversation)
-            .where(Conversation.address == SESSION)
+            .where(Conversation.address_hash == crypto.address_index("webchat", SESSION))
             .values(last_message_at=utcnow() - timedelta(hours=48))
         )
     stale = client.post("/api/chat", json={"session": SESSION, "text": "ciao"}).json()
