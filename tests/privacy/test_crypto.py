@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -82,6 +83,11 @@ def test_rotate_key_re_encrypts_under_the_new_key(
     assert out["rotated"]["messages.text"] == 1 and out["key_source"] == "env"
     assert out["rotated"]["handoffs.callback_phone"] == 1
     assert out["rotated"]["consent_ledger.evidence"] == 1
+    # The new encrypted columns rotate too, and every blind index is recomputed.
+    assert out["rotated"]["conversations.address"] == 1
+    assert out["rotated"]["conversation_states.data"] == 1
+    for table in ("conversations", "subscribers", "channel_contacts", "consent_ledger"):
+        assert out["rotated"][f"{table}.address_hash"] == 1, table
     after = raw_values(sessions)
     assert set(after).isdisjoint(before)
     crypto.configure(new)  # the old key is gone: everything must still be readable
@@ -114,3 +120,22 @@ def test_key_file_is_created_once(tmp_path: Path) -> None:
     path = tmp_path / "var" / "data.key"
     first = crypto.key_file_keys(path)
     assert path.exists() and crypto.key_file_keys(path) == first
+
+
+def test_an_encrypted_column_refuses_value_comparisons() -> None:
+    from bot.db.models import Conversation
+
+    # A token never equals its text: such a filter would silently match nothing.
+    with pytest.raises(TypeError, match="blind index"):
+        select(Conversation.id).where(Conversation.address == ANNA.address)
+    with pytest.raises(TypeError, match="blind index"):
+        select(Conversation.id).where(Conversation.address.in_([ANNA.address]))
+    select(Message.id).where(Message.payload.is_(None))  # NULL tests still work
+
+
+def test_the_blind_index_is_keyed_and_follows_the_newest_key() -> None:
+    plain = hashlib.sha256(b"whatsapp:+393331234567").hexdigest()[:32]
+    index = crypto.address_index("whatsapp", "+393331234567")
+    assert len(index) == 32 and index != plain
+    crypto.configure(f"{Fernet.generate_key().decode()},{KEY}")
+    assert crypto.address_index("whatsapp", "+393331234567") != index
