@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.privacy import crypto
 from bot.settings import Env, Settings, load_config
 from nlu.rasa_process import RasaServer
 from tests.integration.conftest import MODEL, free_port, require_model
@@ -43,6 +44,7 @@ def db_url(
         return
     if not os.environ.get("FRONTDESK_DATA_KEY"):
         monkeypatch.setenv("FRONTDESK_DATA_KEY", TEST_DATA_KEY)
+        crypto.configure(TEST_DATA_KEY)  # what the app will configure from the environment
     # A schema of our own per test process: parallel runs (or another checkout's) on the
     # same server never see each other's tables.
     schema = f"t_{os.getpid()}"

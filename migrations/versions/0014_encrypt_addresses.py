@@ -87,7 +87,9 @@ def _pk(table: sa.TableClause) -> sa.ColumnClause[Any]:
 def _has_rows() -> bool:
     conn = op.get_bind()
     names = (*ADDRESS_TABLES, *HASH_TABLES, *TEXTS, *DOCUMENTS)
-    return any(conn.execute(sa.select(sa.literal(1)).select_from(sa.table(n))).first() for n in names)
+    return any(
+        conn.execute(sa.select(sa.literal(1)).select_from(sa.table(n))).first() for n in names
+    )
 
 
 def _keys() -> tuple[MultiFernet, bytes]:
@@ -99,7 +101,9 @@ def _keys() -> tuple[MultiFernet, bytes]:
     return MultiFernet([Fernet(k) for k in keys]), crypto.derive(keys[0], crypto.INDEX_PURPOSE)
 
 
-def _rewrite(table: sa.TableClause, convert: Callable[[sa.Row[Any]], dict[str, Any] | None]) -> None:
+def _rewrite(
+    table: sa.TableClause, convert: Callable[[sa.Row[Any]], dict[str, Any] | None]
+) -> None:
     """Updates each row of `table` with what `convert` returns for it (None: unchanged)."""
     conn = op.get_bind()
     pk = _pk(table)
@@ -146,7 +150,9 @@ def upgrade() -> None:
         op.create_index(index, table, new)
     for table in UNIQUE:
         if sqlite:
-            op.create_index(f"uq_{table}_address_hash", table, ["channel", "address_hash"], unique=True)
+            op.create_index(
+                f"uq_{table}_address_hash", table, ["channel", "address_hash"], unique=True
+            )
         else:
             op.drop_constraint(f"uq_{table}_channel", table, type_="unique")
             op.create_unique_constraint(f"uq_{table}_channel", table, ["channel", "address_hash"])
@@ -167,7 +173,10 @@ def _convert_rows(fernet: MultiFernet, key: bytes) -> None:
             remap[(row.channel, _plain_sha(row.channel, row.address))] = _index(
                 key, row.channel, row.address
             )
-            return {"address": token(row.address), "address_hash": _index(key, row.channel, row.address)}
+            return {
+                "address": token(row.address),
+                "address_hash": _index(key, row.channel, row.address),
+            }
 
         _rewrite(table, address)
     for name in HASH_TABLES:
@@ -181,29 +190,40 @@ def _convert_rows(fernet: MultiFernet, key: bytes) -> None:
             return {"address_hash": found or legacy.hexdigest()[:32]}
 
         _rewrite(table, rehash)
+
+    def document(value: Any) -> Any:
+        if value is None or _is_sealed(value):
+            return None
+        text = json.dumps(value, ensure_ascii=False)
+        return {"enc": fernet.encrypt(text.encode()).decode("ascii")}
+
+    _convert_values(lambda v: token(v) if not v.startswith(crypto.TOKEN_PREFIX) else None, document)
+
+
+def _is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"enc"}
+
+
+def _convert_values(text: Callable[[str], Any], document: Callable[[Any], Any]) -> None:
+    """Rewrites the TEXTS and DOCUMENTS columns with `text` / `document` (None: keep)."""
     for name, columns in TEXTS.items():
-        table = _table(name, *columns)
-        _rewrite(
-            table,
-            lambda row, cols=columns: {
-                c: token(getattr(row, c)) for c in cols if getattr(row, c) is not None
-            },
-        )
+        _rewrite(_table(name, *columns), lambda row, cols=columns: _changed(row, cols, text))
     for name, columns in DOCUMENTS.items():
-        table = sa.table(
-            name, sa.column(KEY_COLUMN.get(name, "id")), *(sa.column(c, sa.JSON) for c in columns)
-        )
+        key = sa.column(KEY_COLUMN.get(name, "id"))
+        table = sa.table(name, key, *(sa.column(c, sa.JSON) for c in columns))
+        _rewrite(table, lambda row, cols=columns: _changed(row, cols, document))
 
-        def document(row: sa.Row[Any], cols: tuple[str, ...] = columns) -> dict[str, Any]:
-            out = {}
-            for c in cols:
-                value = getattr(row, c)
-                if value is not None and not (isinstance(value, dict) and set(value) == {"enc"}):
-                    text = json.dumps(value, ensure_ascii=False)
-                    out[c] = {"enc": fernet.encrypt(text.encode()).decode("ascii")}
-            return out
 
-        _rewrite(table, document)
+def _changed(
+    row: sa.Row[Any], columns: tuple[str, ...], convert: Callable[[Any], Any]
+) -> dict[str, Any]:
+    out = {}
+    for c in columns:
+        value = getattr(row, c)
+        new = None if value is None else convert(value)
+        if new is not None:
+            out[c] = new
+    return out
 
 
 def downgrade() -> None:
@@ -251,28 +271,13 @@ def _decrypt_rows(fernet: MultiFernet) -> None:
         table = _table(name, "channel", "address_hash")
         _rewrite(
             table,
-            lambda row: {"address_hash": back[(row.channel, row.address_hash)]}
-            if (row.channel, row.address_hash) in back
-            else None,
+            lambda row: (
+                {"address_hash": back[(row.channel, row.address_hash)]}
+                if (row.channel, row.address_hash) in back
+                else None
+            ),
         )
-    for name, columns in TEXTS.items():
-        _rewrite(
-            _table(name, *columns),
-            lambda row, cols=columns: {
-                c: clear(getattr(row, c)) for c in cols if getattr(row, c) is not None
-            },
-        )
-    for name, columns in DOCUMENTS.items():
-        table = sa.table(
-            name, sa.column(KEY_COLUMN.get(name, "id")), *(sa.column(c, sa.JSON) for c in columns)
-        )
-
-        def document(row: sa.Row[Any], cols: tuple[str, ...] = columns) -> dict[str, Any]:
-            out = {}
-            for c in cols:
-                value = getattr(row, c)
-                if isinstance(value, dict) and set(value) == {"enc"}:
-                    out[c] = json.loads(clear(value["enc"]))
-            return out
-
-        _rewrite(table, document)
+    _convert_values(
+        lambda v: clear(v) if v.startswith(crypto.TOKEN_PREFIX) else None,
+        lambda v: json.loads(clear(v["enc"])) if _is_sealed(v) else None,
+    )
