@@ -113,6 +113,18 @@ def log_in(page: Any, base: str, email: str) -> None:
     page.get_by_role("button", name="Entra").click()
 
 
+def consent_and_report_emergency(resident: Any) -> None:
+    """On an open web chat page: greets, consents, writes an emergency, gets the helplines."""
+    from playwright.sync_api import expect
+
+    resident.get_by_label("Scrivi un messaggio").fill("ciao")
+    resident.keyboard.press("Enter")
+    resident.get_by_role("button", name="Sì").first.click()
+    resident.get_by_label("Scrivi un messaggio").fill("mio marito mi picchia")
+    resident.keyboard.press("Enter")
+    expect(resident.locator("#log")).to_contain_text("1522")
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
     url = f"sqlite:///{tmp_path / 'browser.db'}"
@@ -167,12 +179,7 @@ def test_operator_takes_replies_and_resolves_a_web_chat_resident(
             expect(resident.locator("#log")).to_contain_text("Va bene per te?")
             privacy = resident.get_by_role("link", name="/privacy")
             expect(privacy).to_have_attribute("href", "/privacy")
-            resident.get_by_label("Scrivi un messaggio").fill("ciao")
-            resident.keyboard.press("Enter")
-            resident.get_by_role("button", name="Sì").first.click()
-            resident.get_by_label("Scrivi un messaggio").fill("mio marito mi picchia")
-            resident.keyboard.press("Enter")
-            expect(resident.locator("#log")).to_contain_text("1522")
+            consent_and_report_emergency(resident)
 
             # The request appears live (server-sent events) and the operator takes it.
             take = operator.get_by_role("button", name="Prendi in carico")

@@ -17,6 +17,7 @@ from tests.console.test_console_browser import (  # noqa: F401  (served is a fix
     WAIT_MS,
     _browser_or_skip,
     add_admin,
+    consent_and_report_emergency,
     log_in,
     served,
 )
@@ -55,12 +56,7 @@ def test_chat_and_console_pages_run_under_the_csp(
             # The web chat's scripts run: welcome, consent buttons, live updates.
             resident.goto(f"{base}/chat")
             expect(resident.locator("#log")).to_contain_text("Va bene per te?")
-            resident.get_by_label("Scrivi un messaggio").fill("ciao")
-            resident.keyboard.press("Enter")
-            resident.get_by_role("button", name="Sì").first.click()
-            resident.get_by_label("Scrivi un messaggio").fill("mio marito mi picchia")
-            resident.keyboard.press("Enter")
-            expect(resident.locator("#log")).to_contain_text("1522")
+            consent_and_report_emergency(resident)
             resident.goto(f"{base}/privacy")
 
             # The console: the queue fills live (SSE, console.js), the case opens, and every
