@@ -1,8 +1,8 @@
 """Delivers console-originated replies through the resident's channel.
 
-Telegram and WhatsApp go through the reply outbox and the channel adapters the app keeps on
-`app.state.channels`, like the conversation's replies;
-the web chat has no push connection, so its messages wait in an outbox the page polls.
+Every channel goes through the reply outbox, like the conversation's replies: Telegram and
+WhatsApp are sent by the adapters the app keeps on `app.state.channels`; the web chat has no
+push connection, so its rows wait there until the page fetches them (reply_repo.PULLED).
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel, OutboundMessage
 from bot.channels.replies import ReplySender
-from bot.db import console_repo, reply_repo
+from bot.db import reply_repo
 from bot.db.delivery_models import ReplyStatus
-from bot.db.models import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +42,7 @@ class Deliverer:
         failures = 0
         queued: list[OutboundMessage] = []
         for message in messages:
-            if message.channel == "webchat":
-                try:
-                    await asyncio.to_thread(self._push_webchat, message)
-                except Exception as exc:  # a transport error must not lose the rest
-                    log.error("delivery failed channel=webchat error=%s", type(exc).__name__)
-                    failures += 1
-            elif message.channel in self._channels:
+            if message.channel in self._channels or message.channel in reply_repo.PULLED:
                 queued.append(message)
             else:
                 log.warning("no adapter for channel=%s: reply not delivered", message.channel)
@@ -62,7 +54,14 @@ class Deliverer:
             await self._sender.send_pending(channel, address)
         with self._sessions() as session:
             found = reply_repo.statuses(session, ids=ids)
-        return failures + sum(1 for i in ids if found.get(i, ("",))[0] != ReplyStatus.SENT)
+
+        def delivered(row_id: int, channel: str) -> bool:
+            status = found.get(row_id, ("",))[0]
+            # A web chat row waits for the page to fetch it: queued is as good as sent.
+            pulled = channel in reply_repo.PULLED and status == ReplyStatus.QUEUED
+            return status == ReplyStatus.SENT or pulled
+
+        return failures + sum(not delivered(i, m.channel) for i, m in zip(ids, queued, strict=True))
 
     def _queue(self, messages: list[OutboundMessage]) -> list[int]:
         with self._sessions.begin() as session:
@@ -73,17 +72,3 @@ class Deliverer:
                     session, channel=m.channel, address=m.address, replies=[m.reply]
                 )
             ]
-
-    def _push_webchat(self, message: OutboundMessage) -> None:
-        with self._sessions.begin() as session:
-            conv_id = session.scalar(
-                select(Conversation.id).where(
-                    Conversation.channel == message.channel, Conversation.address == message.address
-                )
-            )
-            if conv_id is None:
-                raise LookupError("conversation not found")
-            buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-            console_repo.push_webchat(
-                session, conversation_id=conv_id, text=message.text, buttons=buttons
-            )

@@ -3,6 +3,13 @@
 Rows of one resident are sent in id order: only the oldest queued row of an address may be
 claimed, and only when it is due and nobody holds it. A claim is a lease (claimed_until):
 a worker that dies while sending leaves its row to be sent again once the lease lapses.
+
+A reply to a resident who erased their data (the confirmation of the erasure) is deleted
+once delivered: nothing of them stays behind.
+
+The web chat has no push connection: its rows are not sent but fetched by the page
+(`pulled_for`, `pull`), in the response to its own message or by polling; fetching marks them
+sent, and the page's next poll (`after`) acknowledges them, which clears their text.
 """
 
 from __future__ import annotations
@@ -11,14 +18,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
 from bot.db.delivery_models import ReplyOutbox, ReplyStatus
+from bot.db.models import Conversation
 from flows.replies import Button, Reply
 
 _NO_SYNC = {"synchronize_session": False}
+PULLED = frozenset({"webchat"})  # channels whose client fetches its replies
+PULL_BATCH = 50
 
 
 def queue(
@@ -73,6 +83,8 @@ def claim_next(
 ) -> ReplyOutbox | None:
     """Claims the resident's oldest queued reply if it is due and free; else None (the
     rows behind it wait: order is kept)."""
+    if channel in PULLED:
+        return None
     now = utcnow()
     head = session.execute(_head(channel, address)).first()
     if head is None or _aware(head.next_attempt_at) > now:
@@ -125,6 +137,18 @@ def settle(
             claimed_until=None,
             text=None,
         ),
+        execution_options=_NO_SYNC,
+    )
+    _forget_erased(session, ids=[row_id])
+
+
+def _forget_erased(session: Session, *, ids: Sequence[int]) -> None:
+    """Deletes these rows if their resident has no conversation any more (erased)."""
+    erased = ~exists().where(
+        Conversation.channel == ReplyOutbox.channel, Conversation.address == ReplyOutbox.address
+    )
+    session.execute(
+        delete(ReplyOutbox).where(ReplyOutbox.id.in_(list(ids)), erased),
         execution_options=_NO_SYNC,
     )
 
@@ -201,6 +225,7 @@ def due_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]
         select(ReplyOutbox.channel, ReplyOutbox.address, func.min(ReplyOutbox.id))
         .where(
             ReplyOutbox.status == ReplyStatus.QUEUED.value,
+            ReplyOutbox.channel.not_in(list(PULLED)),
             ReplyOutbox.next_attempt_at <= now,
             or_(ReplyOutbox.claimed_until.is_(None), ReplyOutbox.claimed_until < now),
         )
@@ -231,6 +256,92 @@ def by_message(
         ReplyOutbox.message_id.in_(list(message_ids))
     )
     return {m: (s, r) for m, s, r in session.execute(stmt).tuples() if m is not None}
+
+
+def _fetched(session: Session, rows: list[ReplyOutbox]) -> list[ReplyOutbox]:
+    """Marks pulled rows sent (handed to the page); a row fetched again keeps its time."""
+    fresh = [r.id for r in rows if r.status == ReplyStatus.QUEUED.value]
+    if fresh:
+        session.execute(
+            update(ReplyOutbox)
+            .where(ReplyOutbox.id.in_(fresh), ReplyOutbox.status == ReplyStatus.QUEUED.value)
+            .values(status=ReplyStatus.SENT.value, sent_at=utcnow()),
+            execution_options=_NO_SYNC,
+        )
+        _forget_erased(session, ids=fresh)
+    return rows
+
+
+def pulled_for(session: Session, *, inbox_id: int) -> list[ReplyOutbox]:
+    """The web chat replies to one inbound message, in order, marked sent (the response to
+    that message carries them; a retried request gets the same ones again)."""
+    stmt = (
+        select(ReplyOutbox)
+        .where(ReplyOutbox.inbox_id == inbox_id, ReplyOutbox.channel.in_(list(PULLED)))
+        .order_by(ReplyOutbox.id)
+    )
+    return _fetched(session, list(session.scalars(stmt)))
+
+
+def pull(session: Session, *, channel: str, address: str, after: int) -> list[ReplyOutbox]:
+    """The page's replies after id `after`, oldest first, marked sent; those up to `after`
+    have been shown, so their text goes."""
+    session.execute(
+        update(ReplyOutbox)
+        .where(
+            ReplyOutbox.channel == channel,
+            ReplyOutbox.address == address,
+            ReplyOutbox.id <= after,
+            ReplyOutbox.status == ReplyStatus.SENT.value,
+            ReplyOutbox.text.is_not(None),
+        )
+        .values(text=None),
+        execution_options=_NO_SYNC,
+    )
+    stmt = (
+        select(ReplyOutbox)
+        .where(
+            ReplyOutbox.channel == channel,
+            ReplyOutbox.address == address,
+            ReplyOutbox.id > after,
+            ReplyOutbox.text.is_not(None),
+        )
+        .order_by(ReplyOutbox.id)
+        .limit(PULL_BATCH)
+    )
+    return _fetched(session, list(session.scalars(stmt)))
+
+
+def expire_pulled(session: Session, *, before: datetime) -> int:
+    """Clears the text of web chat replies older than `before`: their page is long gone.
+    The row stays as the record of what happened; one never fetched is failed. Returns how
+    many."""
+    queued = ReplyOutbox.status == ReplyStatus.QUEUED.value
+    stmt = (
+        update(ReplyOutbox)
+        .where(
+            ReplyOutbox.channel.in_(list(PULLED)),
+            ReplyOutbox.created_at < before,
+            ReplyOutbox.text.is_not(None),
+        )
+        .values(
+            text=None,
+            status=case((queued, ReplyStatus.FAILED.value), else_=ReplyOutbox.status),
+            reason=case((queued, "not_fetched"), else_=ReplyOutbox.reason),
+        )
+    )
+    return cast(CursorResult[Any], session.execute(stmt, execution_options=_NO_SYNC)).rowcount
+
+
+def last_fetched(session: Session, *, channel: str, address: str) -> int:
+    """The newest reply id already handed out (0: none): where a page that just opened
+    starts, so that replies still waiting reach it."""
+    stmt = select(func.max(ReplyOutbox.id)).where(
+        ReplyOutbox.channel == channel,
+        ReplyOutbox.address == address,
+        ReplyOutbox.status != ReplyStatus.QUEUED.value,
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 def _aware(moment: datetime) -> datetime:

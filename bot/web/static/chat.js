@@ -38,7 +38,14 @@
     el.append(text.slice(last));
   };
 
-  const add = (who, text, buttons = []) => {
+  // Each reply has an id: the response to a message and the polling of updates may both
+  // carry it (a retried request, a slow turn), and it is shown once.
+  const shown = new Set();
+  const add = (who, text, buttons = [], id = null) => {
+    if (id !== null) {
+      if (shown.has(id)) return;
+      shown.add(id);
+    }
     const li = document.createElement("li");
     li.className = who;
     if (who === "bot") fill(li, text);
@@ -67,20 +74,45 @@
     return queue;
   }
 
+  // A message keeps its client_id through retries: the server handles and answers it once.
+  const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // 128 random bits (getRandomValues works on plain http too, unlike randomUUID).
+  const newId = () =>
+    Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   async function post(body) {
-    try {
-      const resp = await fetch("/api/chat", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ session, ...body }),
-      });
-      const data = await resp.json();
-      // 429: too many messages; the answer still carries what to show (helplines first).
-      if (!resp.ok && !(resp.status === 429 && data.messages)) throw new Error(data.error || resp.statusText);
-      if (data.session && data.session !== session) session = keep(data.session);
-      for (const m of data.messages) add("bot", m.text, m.buttons);
-    } catch (err) {
-      add("bot", "Non riesco a collegarmi. Riprova tra poco: il tuo messaggio non è andato perso.");
+    const message = { ...body, client_id: newId() };
+    let warned = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const resp = await fetch("/api/chat", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ session, ...message }),
+        });
+        const data = await resp.json();
+        // 429: too many messages; the answer still carries what to show (helplines first).
+        if (resp.status === 429 && data.messages) {
+          for (const m of data.messages) add("bot", m.text, m.buttons, m.id ?? null);
+          return;
+        }
+        if (resp.status >= 400 && resp.status < 500) throw Object.assign(new Error(data.error), { final: true });
+        if (!resp.ok) throw new Error(data.error || resp.statusText);
+        if (data.session && data.session !== session) session = keep(data.session);
+        for (const m of data.messages) add("bot", m.text, m.buttons, m.id ?? null);
+        if (data.pending && window.frontdeskUpdates) window.frontdeskUpdates.soon();
+        return;
+      } catch (err) {
+        if (err.final) {
+          add("bot", "Non sono riuscito a leggere il messaggio. Prova a scriverlo di nuovo.");
+          return;
+        }
+        if (!warned) {
+          add("bot", "Non riesco a collegarmi. Riprovo da solo: il tuo messaggio non è andato perso.");
+          warned = true;
+        }
+        await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+      }
     }
   }
 
@@ -102,5 +134,5 @@
   open();
   input.focus();
   // chat_updates.js shows what operators send through the same functions.
-  window.frontdeskChat = { add };
+  window.frontdeskChat = { add, session: () => session };
 })();
