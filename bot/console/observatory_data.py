@@ -49,6 +49,7 @@ class ChartData:
     k: int
     empty: bool  # nothing at all in the period (not the same as everything below k)
     xlabel: str = ""
+    by_comune: bool = True  # False: handoffs have no comune, the comune filter does not apply
 
     @property
     def suppressed(self) -> bool:
@@ -150,6 +151,7 @@ def _bars(
     *,
     header: tuple[str, ...],
     xlabel: str = "",
+    by_comune: bool = True,
 ) -> ChartData:
     return ChartData(
         name=name,
@@ -163,6 +165,7 @@ def _bars(
         k=k,
         empty=not any(n for _, n in items),
         xlabel=xlabel,
+        by_comune=by_comune,
     )
 
 
@@ -200,6 +203,7 @@ def handoff_reasons(reasons: list[Count], *, k: int) -> ChartData:
         items,
         k,
         header=(*_columns("reason"), _axis("handoffs")),
+        by_comune=False,
     )
 
 
@@ -215,6 +219,7 @@ def satisfaction(ratings: list[Count], *, k: int) -> ChartData:
         k,
         header=(*_columns("score"), _axis("ratings")),
         xlabel=_axis("score"),
+        by_comune=False,
     )
 
 

@@ -82,6 +82,9 @@ def test_admin_sees_charts_tables_and_suppression(
     assert "Badante e chi assiste" in filtered.text
     assert "Tradate</td><td>2026-10" not in filtered.text
     assert f"charts/{NAMES[0]}.csv?channel=telegram" in filtered.text
+    assert "non registrano il comune" not in filtered.text
+    tradate = client.get("/operator/admin/observatory", params={"comune": "Tradate"})
+    assert tradate.text.count("non registrano il comune") == 2  # reasons and scores
 
 
 @pytest.mark.parametrize(
