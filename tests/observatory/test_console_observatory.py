@@ -85,6 +85,8 @@ def test_admin_sees_charts_tables_and_suppression(
     assert "non registrano il comune" not in filtered.text
     tradate = client.get("/operator/admin/observatory", params={"comune": "Tradate"})
     assert tradate.text.count("non registrano il comune") == 2  # reasons and scores
+    assert client.get("/operator/admin/observatory/charts/altro.png").status_code == 404
+    assert client.get(f"/operator/admin/observatory/charts/{NAMES[0]}.pdf").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -122,15 +124,6 @@ def test_each_chart_downloads_with_the_page_filters(
     if fmt == "svg":
         svg = client.get(f"/operator/admin/observatory/charts/{NAMES[3]}.svg").text
         assert ">Voto, da 1 (poco utile) a 5 (molto utile)</text>" in svg
-
-
-def test_unknown_charts_are_not_found(
-    client: TestClient,  # noqa: F811
-    operators: dict[str, int],  # noqa: F811
-) -> None:
-    login(client, "carla")
-    assert client.get("/operator/admin/observatory/charts/altro.png").status_code == 404
-    assert client.get(f"/operator/admin/observatory/charts/{NAMES[0]}.pdf").status_code == 404
 
 
 def test_csv_download_applies_filters_and_suppression(
