@@ -15,6 +15,7 @@ import io
 import re
 import threading
 from functools import lru_cache
+from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 Format = Literal["svg", "png"]
-# Okabe-Ito (readable with colour blindness), then greys; markers tell lines apart too.
+# Okabe-Ito (readable with colour blindness); past seven themes lines turn dashed, and
+# markers tell them apart too.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
 BAR = "#0072B2"
@@ -190,5 +192,4 @@ def inline_svg(data: ChartData) -> str:
     svg = svg[svg.index("<svg") :]
     svg = _ID.sub(lambda m: f"{m.group(1)}{data.name}-", svg)
     label = data.title + (f": {copy.text('observatory.empty')}" if data.empty else "")
-    label = label.replace("&", "&amp;").replace('"', "&quot;")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" class="chart" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="chart" ', 1)
