@@ -141,9 +141,9 @@ def test_keyboard_only_conversation_with_announcements_and_the_call_link(
             # Tab order: the call link, the conversation, the text box, send, restart.
             press_until(page, "Shift+Tab", "Privacy")  # the page's first control
             order = press_until(page, "Tab", "ricomincia")
-            assert order[0].startswith("📞 Chiama il Social Point"), order
+            assert order[0].startswith("Chiama il Social Point"), order
             assert order[1:] == [
-                "Altri Social Point",
+                "Tutti i Social Point",
                 "/privacy",  # the link in the privacy notice
                 "Sì, va bene",
                 "No, grazie",
@@ -216,7 +216,7 @@ def test_320_px_and_200_percent_text_without_horizontal_scrolling(
             page.keyboard.press("Enter")
             expect(log.locator("li.me")).to_contain_text(LONG)
             expect(log.locator("li").last).to_have_class("bot")  # the bot answered
-            page.get_by_text("Altri Social Point").click()
+            page.get_by_text("Tutti i Social Point").click()
             assert page.evaluate(width) <= 320
             for control in (page.get_by_label("Scrivi un messaggio"), page.locator("#composer button")):
                 box = control.bounding_box()
@@ -225,6 +225,7 @@ def test_320_px_and_200_percent_text_without_horizontal_scrolling(
             assert page.get_by_label("Scrivi un messaggio").bounding_box()["width"] >= 150
             assert_no_violations(page, "320 px")
             page.screenshot(path=str(shots / "chat-320.png"), full_page=True)
+            page.screenshot(path=str(shots / "chat-320-screen.png"))  # as the phone shows it
 
             # 200 % text on a 640 px window (1280 px zoomed 200 %): still one column.
             page.set_viewport_size({"width": 640, "height": 800})

@@ -18,6 +18,7 @@
     const point = payload?.startsWith("comune:") ? serving(payload.slice(7)) : text && named(text);
     if (!point) return;
     link.href = point.tel;
-    who.textContent = `${point.name}: ${point.phone}`;
+    who.firstChild.textContent = `${point.name}: `;
+    who.lastElementChild.textContent = point.phone;
   });
 })();
