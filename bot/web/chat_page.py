@@ -28,5 +28,8 @@ def page_context(config: AppConfig) -> dict[str, Any]:
         }
         for p in config.social_points
     ]
-    script = {"copy": {k: copy[k] for k in ("me_label", "buttons_label", "offline")}, "points": points}
+    script = {
+        "copy": {k: copy[k] for k in ("me_label", "buttons_label", "offline")},
+        "points": points,
+    }
     return {"territory": territory, "t": copy, "points": points, "script": script}

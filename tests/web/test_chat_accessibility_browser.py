@@ -75,8 +75,9 @@ FOCUSED = """() => {
   let bg = el.parentElement;  // the ring is drawn outside the element, on its parent
   while (bg && ['rgba(0, 0, 0, 0)', 'transparent'].includes(getComputedStyle(bg).backgroundColor))
     bg = bg.parentElement;
-  return {id: el.id, tag: el.tagName, name: (el.getAttribute('aria-label') || el.textContent).trim(),
-          style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor,
+  const name = (el.getAttribute('aria-label') || el.textContent).trim();
+  return {id: el.id, tag: el.tagName, name, style: s.outlineStyle,
+          width: parseFloat(s.outlineWidth), color: s.outlineColor,
           behind: bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)'}
 }"""
 
@@ -218,7 +219,10 @@ def test_320_px_and_200_percent_text_without_horizontal_scrolling(
             expect(log.locator("li").last).to_have_class("bot")  # the bot answered
             page.get_by_text("Tutti i Social Point").click()
             assert page.evaluate(width) <= 320
-            for control in (page.get_by_label("Scrivi un messaggio"), page.locator("#composer button")):
+            for control in (
+                page.get_by_label("Scrivi un messaggio"),
+                page.locator("#composer button"),
+            ):
                 box = control.bounding_box()
                 assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
                 assert box["height"] >= 44, box  # big enough for a finger
