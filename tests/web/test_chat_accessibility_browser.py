@@ -104,6 +104,22 @@ def assert_focus_visible(page: Any) -> None:
     assert contrast(ring["color"], ring["behind"]) >= 3, ring
 
 
+BORDERS = """sel => [...document.querySelectorAll(sel)].map(el => {
+  let bg = el.parentElement;
+  while (getComputedStyle(bg).backgroundColor === 'rgba(0, 0, 0, 0)' && bg.parentElement)
+    bg = bg.parentElement;
+  return [getComputedStyle(el).borderTopColor, getComputedStyle(bg).backgroundColor];
+})"""
+
+
+def assert_borders_contrast(page: Any, selector: str) -> None:
+    """Non-text contrast (WCAG 1.4.11, not measured by axe): a control's edge vs behind it."""
+    pairs = page.evaluate(BORDERS, selector)
+    assert pairs, selector
+    for border, behind in pairs:
+        assert contrast(border, behind) >= 3, (selector, border, behind)
+
+
 def assert_no_violations(page: Any, where: str) -> None:
     report = axe_violations(page)
     assert not report, f"axe-core, {where}:\n{report}"
@@ -182,6 +198,8 @@ def test_keyboard_only_conversation_with_announcements_and_the_call_link(
             expect(live.locator("li.me").last).to_have_text("Tu: Vedano Olona")
             expect(page.locator("#log li.bot").last).not_to_have_text("In quale comune abiti?")
             assert_no_violations(page, "after a conversation with quick replies")
+            for control in ("#text", ".buttons button", ".call-link"):
+                assert_borders_contrast(page, control)
 
             # An emergency: its helplines reach the live region like any reply.
             page.keyboard.type("mio marito mi picchia")
@@ -217,6 +235,11 @@ def test_320_px_and_200_percent_text_without_horizontal_scrolling(
             page.keyboard.press("Enter")
             expect(log.locator("li.me")).to_contain_text(LONG)
             expect(log.locator("li").last).to_have_class("bot")  # the bot answered
+            # The newest answers scroll into view above the sticky text box, not under it.
+            last = log.locator("li.bot").last.locator("button").last.bounding_box()
+            form = page.locator("#composer").bounding_box()
+            assert last and form and last["y"] + last["height"] <= form["y"], (last, form)
+            page.screenshot(path=str(shots / "chat-320-screen.png"))  # as the phone shows it
             page.get_by_text("Tutti i Social Point").click()
             assert page.evaluate(width) <= 320
             for control in (
@@ -229,7 +252,17 @@ def test_320_px_and_200_percent_text_without_horizontal_scrolling(
             assert page.get_by_label("Scrivi un messaggio").bounding_box()["width"] >= 150
             assert_no_violations(page, "320 px")
             page.screenshot(path=str(shots / "chat-320.png"), full_page=True)
-            page.screenshot(path=str(shots / "chat-320-screen.png"))  # as the phone shows it
+
+            # A comune written in words also picks whom to call; "ricomincia" forgets it.
+            castiglione = next(p for p in POINTS if "Castiglione Olona" in p.comuni)
+            page.get_by_label("Scrivi un messaggio").fill("abito a castiglione olona")
+            page.keyboard.press("Enter")
+            call = page.locator("#call")
+            expect(call).to_have_attribute("href", castiglione.tel)
+            page.get_by_role("button", name="ricomincia").click()
+            expect(call).to_have_attribute("href", POINTS[0].tel)
+            expect(log.locator("li")).not_to_have_count(0)
+            expect(log).not_to_contain_text("castiglione")
 
             # 200 % text on a 640 px window (1280 px zoomed 200 %): still one column.
             page.set_viewport_size({"width": 640, "height": 800})

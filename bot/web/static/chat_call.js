@@ -13,12 +13,17 @@
     return points.find((p) => p.comuni.some((c) => said.includes(words(c))));
   };
 
-  document.addEventListener("frontdesk:send", (ev) => {
-    const { payload, text } = ev.detail;
-    const point = payload?.startsWith("comune:") ? serving(payload.slice(7)) : text && named(text);
-    if (!point) return;
+  const show = (point) => {
     link.href = point.tel;
     who.firstChild.textContent = `${point.name}: `;
     who.lastElementChild.textContent = point.phone;
+  };
+
+  document.addEventListener("frontdesk:send", (ev) => {
+    const { payload, text } = ev.detail;
+    const point = payload?.startsWith("comune:") ? serving(payload.slice(7)) : text && named(text);
+    if (point) show(point);
   });
+  // A new conversation knows no comune yet.
+  document.getElementById("restart").addEventListener("click", () => show(points[0]));
 })();
