@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,34 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 POINTS = load_config(ROOT / "config.yml").social_points
 LONG = "https://www.esempio.it/" + "unindirizzolunghissimosenzaspazi" * 3
 
-Served = tuple[str, sessionmaker[Session]]
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips (or fails) before any test uses it
+    expect = None
+
+
+@pytest.fixture
+def base(served: tuple[str, sessionmaker[Session]]) -> str:  # noqa: F811
+    return served[0]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium (skips, or fails under FRONTDESK_REQUIRE_BROWSER, without it)."""
+    sync_playwright = _browser_or_skip()
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def open_chat(browser: Any, base: str, **context: Any) -> Any:
+    page = browser.new_context(**context).new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{base}/chat")
+    return page
 
 
 @pytest.fixture
@@ -126,161 +154,127 @@ def assert_no_violations(page: Any, where: str) -> None:
 
 
 def test_keyboard_only_conversation_with_announcements_and_the_call_link(
-    served: Served,  # noqa: F811
-    shots: Path,
+    base: str, browser: Any, shots: Path
 ) -> None:
-    sync_playwright = _browser_or_skip()
-    from playwright.sync_api import expect
+    page = open_chat(browser, base, viewport={"width": 1024, "height": 768})
+    live = page.get_by_role("log", name="Conversazione")
+    expect(live).to_have_attribute("aria-live", "polite")
+    expect(live).to_contain_text("Va bene per te?")
+    assert page.evaluate("document.documentElement.lang") == "it"
+    assert focused(page)["id"] == "text"
+    # The first message is kept as it is (marked), later ones are added after it:
+    # a screen reader announces each new one, never the whole log again.
+    page.evaluate("document.querySelector('#log li').dataset.first = 'yes'")
+    assert_no_violations(page, "empty chat")
 
-    base, _ = served
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{base}/chat")
-            live = page.get_by_role("log", name="Conversazione")
-            expect(live).to_have_attribute("aria-live", "polite")
-            expect(live).to_contain_text("Va bene per te?")
-            assert page.evaluate("document.documentElement.lang") == "it"
-            assert focused(page)["id"] == "text"
-            # The first message is kept as it is (marked), later ones are added after it:
-            # a screen reader announces each new one, never the whole log again.
-            page.evaluate("document.querySelector('#log li').dataset.first = 'yes'")
-            assert_no_violations(page, "empty chat")
+    call = page.get_by_role("link", name=re.compile("Chiama il Social Point"))
+    expect(call).to_have_attribute("href", "tel:+39" + POINTS[0].phone.replace(" ", ""))
+    expect(call).to_contain_text(POINTS[0].phone)
+    for point in POINTS:
+        expect(page.locator(f'a[href="{point.tel}"]').first).to_be_attached()
 
-            call = page.get_by_role("link", name=re.compile("Chiama il Social Point"))
-            expect(call).to_have_attribute("href", "tel:+39" + POINTS[0].phone.replace(" ", ""))
-            expect(call).to_contain_text(POINTS[0].phone)
-            for point in POINTS:
-                expect(page.locator(f'a[href="{point.tel}"]').first).to_be_attached()
+    # Tab order: the call link, the conversation, the text box, send, restart.
+    press_until(page, "Shift+Tab", "Privacy")  # the page's first control
+    order = press_until(page, "Tab", "ricomincia")
+    assert order[0].startswith("Chiama il Social Point"), order
+    assert order[1:] == [
+        "Tutti i Social Point",
+        "/privacy",  # the link in the privacy notice
+        "Sì, va bene",
+        "No, grazie",
+        "",  # the text box
+        "Invia",
+        "ricomincia",
+    ], order
 
-            # Tab order: the call link, the conversation, the text box, send, restart.
-            press_until(page, "Shift+Tab", "Privacy")  # the page's first control
-            order = press_until(page, "Tab", "ricomincia")
-            assert order[0].startswith("Chiama il Social Point"), order
-            assert order[1:] == [
-                "Tutti i Social Point",
-                "/privacy",  # the link in the privacy notice
-                "Sì, va bene",
-                "No, grazie",
-                "",  # the text box
-                "Invia",
-                "ricomincia",
-            ], order
+    # The newest quick replies sit right before the text box: Shift+Tab reaches them.
+    page.keyboard.press("Shift+Tab")  # back to send
+    press_until(page, "Shift+Tab", "Sì, va bene", limit=4)
+    assert_focus_visible(page)
+    page.screenshot(path=str(shots / "chat-desktop-focus.png"))
+    page.keyboard.press("Enter")
+    expect(live).to_contain_text("Dimmi pure di cosa hai bisogno")
+    assert focused(page)["id"] == "text", "focus goes back to the text box"
 
-            # The newest quick replies sit right before the text box: Shift+Tab reaches them.
-            page.keyboard.press("Shift+Tab")  # back to send
-            press_until(page, "Shift+Tab", "Sì, va bene", limit=4)
-            assert_focus_visible(page)
-            page.screenshot(path=str(shots / "chat-desktop-focus.png"))
-            page.keyboard.press("Enter")
-            expect(live).to_contain_text("Dimmi pure di cosa hai bisogno")
-            assert focused(page)["id"] == "text", "focus goes back to the text box"
+    # Written and sent with the keyboard, then a category chosen with Tab and Space.
+    page.keyboard.type("mi serve aiuto")
+    page.keyboard.press("Enter")
+    expect(live.locator("li.me").last).to_have_text("Tu: mi serve aiuto")
+    expect(page.locator("#log li.bot .buttons").last).to_be_visible()
+    press_until(page, "Shift+Tab", "Aiuto a casa per anziani")
+    assert_focus_visible(page)
+    page.keyboard.press("Space")
+    expect(live).to_contain_text("In quale comune abiti?")
+    assert focused(page)["id"] == "text"
 
-            # Written and sent with the keyboard, then a category chosen with Tab and Space.
-            page.keyboard.type("mi serve aiuto")
-            page.keyboard.press("Enter")
-            expect(live.locator("li.me").last).to_have_text("Tu: mi serve aiuto")
-            expect(page.locator("#log li.bot .buttons").last).to_be_visible()
-            press_until(page, "Shift+Tab", "Aiuto a casa per anziani")
-            assert_focus_visible(page)
-            page.keyboard.press("Space")
-            expect(live).to_contain_text("In quale comune abiti?")
-            assert focused(page)["id"] == "text"
+    # The comune picked: the call link now calls that comune's Social Point.
+    vedano = next(p for p in POINTS if "Vedano Olona" in p.comuni)
+    press_until(page, "Shift+Tab", "Vedano Olona")
+    page.keyboard.press("Enter")
+    expect(call).to_have_attribute("href", vedano.tel)
+    expect(call).to_contain_text(f"{vedano.name}: {vedano.phone}")
+    expect(live.locator("li.me").last).to_have_text("Tu: Vedano Olona")
+    expect(page.locator("#log li.bot").last).not_to_have_text("In quale comune abiti?")
+    assert_no_violations(page, "after a conversation with quick replies")
+    for control in ("#text", ".buttons button", ".call-link"):
+        assert_borders_contrast(page, control)
 
-            # The comune picked: the call link now calls that comune's Social Point.
-            vedano = next(p for p in POINTS if "Vedano Olona" in p.comuni)
-            press_until(page, "Shift+Tab", "Vedano Olona")
-            page.keyboard.press("Enter")
-            expect(call).to_have_attribute("href", vedano.tel)
-            expect(call).to_contain_text(f"{vedano.name}: {vedano.phone}")
-            expect(live.locator("li.me").last).to_have_text("Tu: Vedano Olona")
-            expect(page.locator("#log li.bot").last).not_to_have_text("In quale comune abiti?")
-            assert_no_violations(page, "after a conversation with quick replies")
-            for control in ("#text", ".buttons button", ".call-link"):
-                assert_borders_contrast(page, control)
-
-            # An emergency: its helplines reach the live region like any reply.
-            page.keyboard.type("mio marito mi picchia")
-            page.keyboard.press("Enter")
-            expect(live).to_contain_text("1522")
-            assert page.evaluate("document.querySelector('#log li').dataset.first") == "yes"
-            page.screenshot(path=str(shots / "chat-desktop.png"), full_page=True)
-        finally:
-            browser.close()
+    # An emergency: its helplines reach the live region like any reply.
+    page.keyboard.type("mio marito mi picchia")
+    page.keyboard.press("Enter")
+    expect(live).to_contain_text("1522")
+    assert page.evaluate("document.querySelector('#log li').dataset.first") == "yes"
+    page.screenshot(path=str(shots / "chat-desktop.png"), full_page=True)
 
 
 def test_320_px_and_200_percent_text_without_horizontal_scrolling(
-    served: Served,  # noqa: F811
-    shots: Path,
+    base: str, browser: Any, shots: Path
 ) -> None:
-    sync_playwright = _browser_or_skip()
-    from playwright.sync_api import expect
-
-    base, _ = served
     width = "document.scrollingElement.scrollWidth"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            context = browser.new_context(
-                viewport={"width": 320, "height": 640}, reduced_motion="reduce"
-            )
-            page = context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{base}/chat")
-            log = page.locator("#log")
-            expect(log).to_contain_text("Va bene per te?")
-            page.keyboard.type(LONG)
-            page.keyboard.press("Enter")
-            expect(log.locator("li.me")).to_contain_text(LONG)
-            expect(log.locator("li").last).to_have_class("bot")  # the bot answered
-            # The newest answers scroll into view above the sticky text box, not under it.
-            last = log.locator("li.bot").last.locator("button").last.bounding_box()
-            form = page.locator("#composer").bounding_box()
-            assert last and form and last["y"] + last["height"] <= form["y"], (last, form)
-            page.screenshot(path=str(shots / "chat-320-screen.png"))  # as the phone shows it
-            page.get_by_text("Tutti i Social Point").click()
-            assert page.evaluate(width) <= 320
-            for control in (
-                page.get_by_label("Scrivi un messaggio"),
-                page.locator("#composer button"),
-            ):
-                box = control.bounding_box()
-                assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
-                assert box["height"] >= 44, box  # big enough for a finger
-            assert page.get_by_label("Scrivi un messaggio").bounding_box()["width"] >= 150
-            assert_no_violations(page, "320 px")
-            page.screenshot(path=str(shots / "chat-320.png"), full_page=True)
+    page = open_chat(browser, base, viewport={"width": 320, "height": 640}, reduced_motion="reduce")
+    log = page.locator("#log")
+    expect(log).to_contain_text("Va bene per te?")
+    page.keyboard.type(LONG)
+    page.keyboard.press("Enter")
+    expect(log.locator("li.me")).to_contain_text(LONG)
+    expect(log.locator("li").last).to_have_class("bot")  # the bot answered
+    # The newest answers scroll into view above the sticky text box, not under it.
+    last = log.locator("li.bot").last.locator("button").last.bounding_box()
+    form = page.locator("#composer").bounding_box()
+    assert last and form and last["y"] + last["height"] <= form["y"], (last, form)
+    page.screenshot(path=str(shots / "chat-320-screen.png"))  # as the phone shows it
+    page.get_by_text("Tutti i Social Point").click()
+    assert page.evaluate(width) <= 320
+    for control in (
+        page.get_by_label("Scrivi un messaggio"),
+        page.locator("#composer button"),
+    ):
+        box = control.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
+        assert box["height"] >= 44, box  # big enough for a finger
+    assert page.get_by_label("Scrivi un messaggio").bounding_box()["width"] >= 150
+    assert_no_violations(page, "320 px")
+    page.screenshot(path=str(shots / "chat-320.png"), full_page=True)
 
-            # A comune written in words also picks whom to call; "ricomincia" forgets it.
-            castiglione = next(p for p in POINTS if "Castiglione Olona" in p.comuni)
-            page.get_by_label("Scrivi un messaggio").fill("abito a castiglione olona")
-            page.keyboard.press("Enter")
-            call = page.locator("#call")
-            expect(call).to_have_attribute("href", castiglione.tel)
-            page.get_by_role("button", name="ricomincia").click()
-            expect(call).to_have_attribute("href", POINTS[0].tel)
-            expect(log.locator("li")).not_to_have_count(0)
-            expect(log).not_to_contain_text("castiglione")
+    # A comune written in words also picks whom to call; "ricomincia" forgets it.
+    castiglione = next(p for p in POINTS if "Castiglione Olona" in p.comuni)
+    page.get_by_label("Scrivi un messaggio").fill("abito a castiglione olona")
+    page.keyboard.press("Enter")
+    call = page.locator("#call")
+    expect(call).to_have_attribute("href", castiglione.tel)
+    page.get_by_role("button", name="ricomincia").click()
+    expect(call).to_have_attribute("href", POINTS[0].tel)
+    expect(log.locator("li")).not_to_have_count(0)
+    expect(log).not_to_contain_text("castiglione")
 
-            # 200 % text on a 640 px window (1280 px zoomed 200 %): still one column.
-            page.set_viewport_size({"width": 640, "height": 800})
-            page.evaluate("document.documentElement.style.fontSize = '200%'")
-            assert page.evaluate(width) <= 640
-            page.screenshot(path=str(shots / "chat-text-200.png"), full_page=True)
-        finally:
-            browser.close()
+    # 200 % text on a 640 px window (1280 px zoomed 200 %): still one column.
+    page.set_viewport_size({"width": 640, "height": 800})
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert page.evaluate(width) <= 640
+    page.screenshot(path=str(shots / "chat-text-200.png"), full_page=True)
 
 
-def test_console_login_page_has_no_axe_violations(served: Served) -> None:  # noqa: F811
-    sync_playwright = _browser_or_skip()
-    base, _ = served
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{base}/operator/login")
-            assert_no_violations(page, "/operator/login")
-        finally:
-            browser.close()
+def test_console_login_page_has_no_axe_violations(base: str, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{base}/operator/login")
+    assert_no_violations(page, "/operator/login")
