@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels.webchat import WebChat
 from bot.web import chat_sessions, limits
+from bot.web.chat_page import page_context
 from bot.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ async def chat_page(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "chat.html",
-        {"territory": settings.config.territory.name, "session": chat_sessions.new_session_id()},
+        {**page_context(settings.config), "session": chat_sessions.new_session_id()},
         headers={"Cache-Control": "no-store"},
     )
 

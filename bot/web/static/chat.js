@@ -5,6 +5,9 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
   const issued = document.body.dataset.session;
+  // Copy (from messages.it.yml) and Social Points, rendered by the server into the page.
+  const { copy } = JSON.parse(document.getElementById("chat-data").textContent);
+  const motion = window.matchMedia("(prefers-reduced-motion: reduce)");
   const keep = (id) => {
     localStorage.setItem("frontdesk-session", id);
     return id;
@@ -49,27 +52,42 @@
     const li = document.createElement("li");
     li.className = who;
     if (who === "bot") fill(li, text);
-    else li.textContent = text;
+    else {
+      // Screen readers hear who wrote it; the bubble's side says it to the eyes.
+      const label = document.createElement("span");
+      label.className = "sr-only";
+      label.textContent = copy.me_label + " ";
+      li.append(label, text);
+    }
     if (buttons.length) {
       const box = document.createElement("div");
       box.className = "buttons";
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-label", copy.buttons_label);
       for (const b of buttons) {
         const btn = document.createElement("button");
         btn.type = "button";
         btn.textContent = b.title;
-        btn.addEventListener("click", () => send({ payload: b.payload }, b.title));
+        btn.addEventListener("click", (ev) => {
+          send({ payload: b.payload }, b.title);
+          // Back to the text box for keyboard and screen-reader users; not after a tap,
+          // where it would pop the phone's keyboard up over the next answers.
+          if (ev.pointerType !== "touch") input.focus();
+        });
         box.appendChild(btn);
       }
       li.appendChild(box);
     }
     log.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    li.scrollIntoView({ block: "end", behavior: motion.matches ? "auto" : "smooth" });
   };
 
   // One request at a time: the first answer sets the session's cookie, the next ones need it.
   let queue = Promise.resolve();
   function send(body, shown) {
     if (shown) add("me", shown);
+    // chat_call.js listens: a comune the resident picks or writes chooses whom to call.
+    document.dispatchEvent(new CustomEvent("frontdesk:send", { detail: body }));
     queue = queue.then(() => post(body));
     return queue;
   }
@@ -104,11 +122,11 @@
         return;
       } catch (err) {
         if (err.final) {
-          add("bot", "Non sono riuscito a leggere il messaggio. Prova a scriverlo di nuovo.");
+          add("bot", copy.unreadable);
           return;
         }
         if (!warned) {
-          add("bot", "Non riesco a collegarmi. Riprovo da solo: il tuo messaggio non è andato perso.");
+          add("bot", copy.offline);
           warned = true;
         }
         await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
