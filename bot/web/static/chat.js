@@ -43,11 +43,11 @@
 
   // Each reply has an id: the response to a message and the polling of updates may both
   // carry it (a retried request, a slow turn), and it is shown once.
-  const shown = new Set();
+  const seenIds = new Set();
   const add = (who, text, buttons = [], id = null) => {
     if (id !== null) {
-      if (shown.has(id)) return;
-      shown.add(id);
+      if (seenIds.has(id)) return;
+      seenIds.add(id);
     }
     const li = document.createElement("li");
     li.className = who;
