@@ -147,9 +147,13 @@ def test_delivery_states_update_live_and_typing_reaches_telegram(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+            context = browser.new_context(viewport={"width": 1100, "height": 800})
+            page = context.new_page()
             page.set_default_timeout(WAIT_MS)
             log_in(page, base, "anna@example.org")
+            watching = context.new_page()  # a second tab on the queue, left open
+            watching.set_default_timeout(WAIT_MS)
+            watching.goto(f"{base}/operator")
 
             # Each card says the resident's channel, in words.
             cards = page.locator(".card")
@@ -191,6 +195,11 @@ def test_delivery_states_update_live_and_typing_reaches_telegram(
             )
             expect(second.locator(".delivery")).to_have_attribute("data-state", "failed")
             assert page.evaluate("window.notReloaded") is True
+            # The queue left open in the other tab shows it on the card, live too.
+            expect(
+                watching.locator(".card").filter(has_text="WhatsApp").locator(".badge.failed")
+            ).to_have_text("Risposta non consegnata")
+            watching.screenshot(path=str(SHOTS / "3b-queue-live-failed.png"), full_page=True)
             page.screenshot(path=str(SHOTS / "3-case-failed.png"), full_page=True)
 
             # Telegram: while the operator writes, the resident sees "typing…" (throttled).
