@@ -2,7 +2,7 @@
 
 The app runs under uvicorn on loopback with Telegram and WhatsApp on, pointed at the fake
 Bot API and Twilio servers (tests/channels/fakes.py); status callbacks are posted to it
-signed as Twilio signs them. Screenshots go to /tmp/wt21b-shots/ (FRONTDESK_SHOTS).
+signed as Twilio signs them. Screenshots go to FRONTDESK_SHOTS (default /tmp/frontdesk-shots).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from tests.console.test_console_browser import (
 )
 from tests.web.conftest import FakeRasa
 
-SHOTS = Path(os.environ.get("FRONTDESK_SHOTS", "/tmp/wt21b-shots"))
+SHOTS = Path(os.environ.get("FRONTDESK_SHOTS", "/tmp/frontdesk-shots"))
 CHAT = "555000111"
 
 
