@@ -16,25 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.seed import seed_catalog_if_empty
 from bot.console import receipts, typing_indicator
+from bot.console.accounts import create_operator
 from bot.console.receipts import State
 from bot.db import channel_repo
 from bot.db.delivery_models import ReplyOutbox
 from bot.db.reply_repo import Delivery
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.channels.conftest import (  # noqa: F401  (fixtures)
-    ROOT,
-    channel_settings,
-    fake_telegram,
-    fake_telegram_server,
-    fake_twilio,
-    fake_twilio_server,
-    nlu_client,
-    post_twilio,
-)
+from tests.channels.conftest import ROOT, nlu_client, post_twilio
 from tests.channels.fakes import FakeTelegram, FakeTwilio, blocked_by_user
 from tests.channels.payloads import SENDER, wa_status
-from tests.console.conftest import login, queue_resident
+from tests.console.conftest import PASSWORD, login, queue_resident
 from tests.web.conftest import FakeRasa
 
 STATUS = "/webhooks/whatsapp/status"
@@ -43,7 +35,7 @@ CHAT = "555123456"
 
 @pytest.fixture
 def app_client(
-    channel_settings: Settings,  # noqa: F811
+    channel_settings: Settings,
     sessions: sessionmaker[Session],
     fake_rasa: FakeRasa,
 ) -> Iterator[TestClient]:
@@ -60,28 +52,49 @@ def fresh_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(typing_indicator, "_throttle", typing_indicator.Throttle())
 
 
-def _take_and_reply(web: TestClient, hid: int, csrf: str, text: str) -> int:
-    taken = web.post(f"/operator/handoffs/{hid}/take", data={"csrf_token": csrf})
-    assert taken.status_code == 200, taken.text
-    return _reply(web, hid, csrf, text)
+class Desk:
+    """Anna (Tradate) at the console of the app under test, with the cases she holds."""
+
+    def __init__(self, web: TestClient, sessions: sessionmaker[Session]) -> None:
+        self.web = web
+        self.sessions = sessions
+        self.csrf = login(web, "anna")
+
+    def hold(self, address: str, channel: str) -> int:
+        """Queues a resident on `channel` and takes the case."""
+        hid = queue_resident(self.sessions, address=address, channel=channel)
+        taken = self.web.post(f"/operator/handoffs/{hid}/take", data={"csrf_token": self.csrf})
+        assert taken.status_code == 200, taken.text
+        return hid
+
+    def reply(self, hid: int, text: str) -> int:
+        resp = self.web.post(
+            f"/operator/handoffs/{hid}/reply",
+            data={"csrf_token": self.csrf, "text": text},
+            headers={"X-Requested-With": "fetch"},
+        )
+        return resp.status_code
+
+    def typing(self, hid: int) -> int:
+        resp = self.web.post(
+            f"/operator/handoffs/{hid}/typing", headers={"X-CSRF-Token": self.csrf}
+        )
+        return resp.status_code
+
+    def states(self, hid: int) -> list[tuple[str, str]]:
+        """The delivery marks of the case page's lines, in order: (state, words)."""
+        page = self.web.get(f"/operator/handoffs/{hid}")
+        assert page.status_code == 200
+        return re.findall(
+            r'data-state="([a-z]+)"><span class="sr-only">[^<]*</span>([^<]*)<', page.text
+        )
 
 
-def _reply(web: TestClient, hid: int, csrf: str, text: str) -> int:
-    resp = web.post(
-        f"/operator/handoffs/{hid}/reply",
-        data={"csrf_token": csrf, "text": text},
-        headers={"X-Requested-With": "fetch"},
-    )
-    return resp.status_code
-
-
-def _states(web: TestClient, hid: int) -> list[str]:
-    """The delivery marks of the case page's lines, in order."""
-    page = web.get(f"/operator/handoffs/{hid}")
-    assert page.status_code == 200
-    return re.findall(
-        r'data-state="([a-z]+)"><span class="sr-only">[^<]*</span>([^<]*)<', page.text
-    )
+@pytest.fixture
+def desk(
+    app_client: TestClient, operators: dict[str, int], sessions: sessionmaker[Session]
+) -> Desk:
+    return Desk(app_client, sessions)
 
 
 def _provider_id(sessions: sessionmaker[Session], text_line: int = -1) -> str:
@@ -150,66 +163,52 @@ def test_a_late_callback_never_takes_a_reply_back(sessions: sessionmaker[Session
 # --- through the app ------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("fake_twilio")
 def test_whatsapp_reply_follows_twilio_callbacks_in_any_order(
-    app_client: TestClient,
-    operators: dict[str, int],
-    sessions: sessionmaker[Session],
-    fake_twilio: FakeTwilio,  # noqa: F811
+    desk: Desk,
 ) -> None:
-    hid = queue_resident(sessions, address=SENDER, channel="whatsapp")
-    csrf = login(app_client, "anna")
-    assert _take_and_reply(app_client, hid, csrf, "Ti richiamo tra poco.") == 204
-    assert _states(app_client, hid) == [("sent", "inviato")]
-    sid = _provider_id(sessions)
-    for status, expected in (
-        ("delivered", "consegnato"),
-        ("read", "letto"),
-        ("delivered", "letto"),  # out of order: never back
-        ("delivered", "letto"),  # a redelivered callback: the same
+    hid = desk.hold(SENDER, "whatsapp")
+    assert desk.reply(hid, "Ti richiamo tra poco.") == 204
+    assert desk.states(hid) == [("sent", "inviato")]
+    sid = _provider_id(desk.sessions)
+    for status, state, words in (
+        ("delivered", "delivered", "consegnato"),
+        ("read", "read", "letto"),
+        ("delivered", "read", "letto"),  # out of order: never back
+        ("delivered", "read", "letto"),  # a redelivered callback: the same
     ):
-        assert post_twilio(app_client, STATUS, wa_status(sid, status)).status_code == 200
-        assert _states(app_client, hid) == [("read" if expected == "letto" else "delivered",
-                                             expected)]  # fmt: skip
-    queue = app_client.get("/operator").text
+        assert post_twilio(desk.web, STATUS, wa_status(sid, status)).status_code == 200
+        assert desk.states(hid) == [(state, words)]
+    queue = desk.web.get("/operator").text
     assert "WhatsApp" in queue and "Risposta non consegnata" not in queue
 
 
+@pytest.mark.usefixtures("fake_twilio")
 def test_an_undelivered_whatsapp_reply_shows_on_the_line_and_the_card(
-    app_client: TestClient,
-    operators: dict[str, int],
-    sessions: sessionmaker[Session],
-    fake_twilio: FakeTwilio,  # noqa: F811
+    desk: Desk,
 ) -> None:
-    hid = queue_resident(sessions, address=SENDER, channel="whatsapp")
-    csrf = login(app_client, "anna")
-    _take_and_reply(app_client, hid, csrf, "Ci sei?")
-    sid = _provider_id(sessions)
-    form = wa_status(sid, "undelivered", error_code="63024")
-    assert post_twilio(app_client, STATUS, form).status_code == 200
-    assert _states(app_client, hid) == [
-        ("failed", "non consegnato: numero non raggiungibile su WhatsApp")
-    ]
-    queue = app_client.get("/operator").text
-    assert "Risposta non consegnata" in queue
+    hid = desk.hold(SENDER, "whatsapp")
+    desk.reply(hid, "Ci sei?")
+    form = wa_status(_provider_id(desk.sessions), "undelivered", error_code="63024")
+    assert post_twilio(desk.web, STATUS, form).status_code == 200
+    assert desk.states(hid) == [("failed", "non consegnato: numero non raggiungibile su WhatsApp")]
+    assert "Risposta non consegnata" in desk.web.get("/operator").text
 
 
 def test_telegram_reply_is_sent_at_most_and_a_block_is_explained(
-    app_client: TestClient,
-    operators: dict[str, int],
-    sessions: sessionmaker[Session],
-    fake_telegram: FakeTelegram,  # noqa: F811
+    desk: Desk,
+    fake_telegram: FakeTelegram,
 ) -> None:
-    hid = queue_resident(sessions, address=CHAT, channel="telegram")
-    csrf = login(app_client, "anna")
-    assert _take_and_reply(app_client, hid, csrf, "Eccomi.") == 204
-    assert _states(app_client, hid) == [("sent", "inviato")]  # the Bot API has no receipts
+    hid = desk.hold(CHAT, "telegram")
+    assert desk.reply(hid, "Eccomi.") == 204
+    assert desk.states(hid) == [("sent", "inviato")]  # the Bot API has no receipts
     fake_telegram.fail_next["sendMessage"] = [blocked_by_user()]
-    assert _reply(app_client, hid, csrf, "Ci sei ancora?") == 502
-    assert _states(app_client, hid) == [
+    assert desk.reply(hid, "Ci sei ancora?") == 502
+    assert desk.states(hid) == [
         ("sent", "inviato"),
         ("failed", "non consegnato: il residente ha bloccato il bot"),
     ]
-    page = app_client.get(f"/operator/handoffs/{hid}").text
+    page = desk.web.get(f"/operator/handoffs/{hid}").text
     assert "Conversazione (Telegram)" in page and "Risposta non consegnata" in page
 
 
@@ -218,70 +217,52 @@ def test_typing_reaches_telegram_for_the_holder_only_and_throttled(
     operators: dict[str, int],
     sessions: sessionmaker[Session],
     settings: Settings,
-    fake_telegram: FakeTelegram,  # noqa: F811
+    fake_telegram: FakeTelegram,
 ) -> None:
-    from bot.console.accounts import create_operator
-    from tests.console.conftest import PASSWORD
-
     create_operator(
         sessions, settings, email="dora@example.org", name="Dora Neri", password=PASSWORD,
         role="operator", social_points=["tradate"],
     )  # fmt: skip
     hid = queue_resident(sessions, address=CHAT, channel="telegram")
-    typing = f"/operator/handoffs/{hid}/typing"
+    # Anna on the app's own client (its event loop runs the Telegram adapter); the others
+    # only ever get refused.
+    anna = Desk(app_client, sessions)
+    dora, bruno = (Desk(TestClient(app_client.app, base_url="https://testserver"), sessions)
+                   for _ in range(2))  # fmt: skip
+    dora.csrf, bruno.csrf = login(dora.web, "dora"), login(bruno.web, "bruno")
 
     # Before anyone holds it, a colleague of the Social Point may not: 403.
-    dora = TestClient(app_client.app, base_url="https://testserver")
-    dora_csrf = login(dora, "dora")
-    assert dora.post(typing, headers={"X-CSRF-Token": dora_csrf}).status_code == 403
+    assert dora.typing(hid) == 403
     # Another Social Point's operator does not see the case at all: 404.
-    bruno = TestClient(app_client.app, base_url="https://testserver")
-    assert bruno.post(typing, headers={"X-CSRF-Token": login(bruno, "bruno")}).status_code == 404
+    assert bruno.typing(hid) == 404
     # Without the CSRF token: refused.
-    csrf = login(app_client, "anna")
-    assert app_client.post(typing).status_code == 403
+    assert anna.web.post(f"/operator/handoffs/{hid}/typing").status_code == 403
     assert not fake_telegram.named("sendChatAction")
 
-    app_client.post(f"/operator/handoffs/{hid}/take", data={"csrf_token": csrf})
-    assert dora.post(typing, headers={"X-CSRF-Token": dora_csrf}).status_code == 403
-    first = app_client.post(typing, headers={"X-CSRF-Token": csrf})
-    again = app_client.post(typing, headers={"X-CSRF-Token": csrf})  # within 4 s: throttled
-    assert (first.status_code, again.status_code) == (204, 204)
-    [call] = fake_telegram.named("sendChatAction")
+    anna.web.post(f"/operator/handoffs/{hid}/take", data={"csrf_token": anna.csrf})
+    assert dora.typing(hid) == 403
+    assert (anna.typing(hid), anna.typing(hid)) == (204, 204)  # the second within 4 s
+    [call] = fake_telegram.named("sendChatAction")  # throttled: one call
     assert (str(call.params["chat_id"]), call.params["action"]) == (CHAT, "typing")
 
 
 def test_typing_failure_is_never_the_operators_problem(
-    app_client: TestClient,
-    operators: dict[str, int],
-    sessions: sessionmaker[Session],
-    fake_telegram: FakeTelegram,  # noqa: F811
+    desk: Desk,
+    fake_telegram: FakeTelegram,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    hid = queue_resident(sessions, address=CHAT, channel="telegram")
-    csrf = login(app_client, "anna")
-    app_client.post(f"/operator/handoffs/{hid}/take", data={"csrf_token": csrf})
+    hid = desk.hold(CHAT, "telegram")
     fake_telegram.fail_next["sendChatAction"] = [blocked_by_user()]
     with caplog.at_level("DEBUG", logger="bot.channels.telegram"):
-        resp = app_client.post(f"/operator/handoffs/{hid}/typing", headers={"X-CSRF-Token": csrf})
-    assert resp.status_code == 204
+        assert desk.typing(hid) == 204
     [logged] = [r for r in caplog.records if "typing not shown" in r.getMessage()]
     assert logged.levelname == "DEBUG"
 
 
 def test_whatsapp_and_web_chat_have_no_typing_indicator(
-    app_client: TestClient,
-    operators: dict[str, int],
-    sessions: sessionmaker[Session],
-    fake_twilio: FakeTwilio,  # noqa: F811
+    desk: Desk, fake_twilio: FakeTwilio
 ) -> None:
-    hid = queue_resident(sessions, address=SENDER, channel="whatsapp")
-    web = queue_resident(sessions, address="resident-web-0002")
-    csrf = login(app_client, "anna")
-    for case in (hid, web):
-        app_client.post(f"/operator/handoffs/{case}/take", data={"csrf_token": csrf})
+    cases = [desk.hold(SENDER, "whatsapp"), desk.hold("resident-web-0002", "webchat")]
     calls = len(fake_twilio.calls)
-    for case in (hid, web):
-        resp = app_client.post(f"/operator/handoffs/{case}/typing", headers={"X-CSRF-Token": csrf})
-        assert resp.status_code == 204
+    assert [desk.typing(hid) for hid in cases] == [204, 204]
     assert len(fake_twilio.calls) == calls  # nothing sent to Twilio

@@ -22,26 +22,15 @@ from bot.console.accounts import create_operator
 from bot.db.delivery_models import ReplyOutbox
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.settings import ChannelsConfig, Env, Settings, WhatsAppConfig, load_config
+from bot.settings import Settings
 from bot.web.app import create_app
-from tests.channels.conftest import (  # noqa: F401  (fixtures)
-    TEMPLATE_SID,
-    WEBHOOK_SECRET,
-    fake_telegram,
-    fake_telegram_server,
-    fake_twilio,
-    fake_twilio_server,
-    nlu_client,
-)
+from tests.channels.conftest import nlu_client
 from tests.channels.fakes import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    TOKEN,
     FakeTelegram,
     FakeTwilio,
     wait_for,
 )
-from tests.channels.payloads import OUR_NUMBER, SENDER, twilio_signature, wa_status
+from tests.channels.payloads import SENDER, twilio_signature, wa_status
 from tests.console.conftest import PASSWORD, queue_resident
 from tests.console.test_console_browser import (
     ARGS,
@@ -70,34 +59,20 @@ class Late:
 @pytest.fixture
 def served(
     tmp_path: Path,
-    fake_telegram_server: tuple[FakeTelegram, str],  # noqa: F811
-    fake_twilio_server: tuple[FakeTwilio, str],  # noqa: F811
+    channel_settings: Settings,
 ) -> Iterator[tuple[str, sessionmaker[Session]]]:
+    """Every channel on, pointed at the fakes (tests/channels/conftest.py), under uvicorn."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     upgrade(url)
     engine = create_db_engine(url)
     sessions = session_factory(engine)
     late = Late()
     server = Served(late)
-    env = Env(
-        DATABASE_URL=url,
-        FRONTDESK_CONFIG=ROOT / "config.yml",
-        PUBLIC_BASE_URL=server.url,  # Twilio signs this address; plain http: no Secure cookies
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        TELEGRAM_API_BASE_URL=f"{fake_telegram_server[1]}/bot",
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_WHATSAPP_FROM=OUR_NUMBER,
-        TWILIO_API_BASE_URL=fake_twilio_server[1],
+    # Twilio signs the public address, so it must be this port; plain http: cookies not Secure.
+    env = channel_settings.env.model_copy(
+        update={"DATABASE_URL": url, "PUBLIC_BASE_URL": server.url}
     )
-    config = load_config(ROOT / "config.yml").model_copy(
-        update={
-            "channels": ChannelsConfig(enabled=("webchat", "telegram", "whatsapp")),
-            "whatsapp": WhatsAppConfig(template_content_sid=TEMPLATE_SID),
-        }
-    )
-    settings = Settings(env=env, config=config)
+    settings = Settings(env=env, config=channel_settings.config)
     seed_catalog_if_empty(sessions, ROOT / "catalog" / "data")
     create_operator(
         sessions, settings, email="anna@example.org", name="Anna Rossi", password=PASSWORD,
@@ -134,8 +109,8 @@ def _sids(sessions: sessionmaker[Session]) -> list[str]:
 
 def test_delivery_states_update_live_and_typing_reaches_telegram(
     served: tuple[str, sessionmaker[Session]],
-    fake_telegram: FakeTelegram,  # noqa: F811
-    fake_twilio: FakeTwilio,  # noqa: F811
+    fake_telegram: FakeTelegram,
+    fake_twilio: FakeTwilio,
 ) -> None:
     sync_playwright = _browser_or_skip()
     from playwright.sync_api import expect
