@@ -76,7 +76,7 @@ class Card:
     wait_target: int = 15
     channel: str = ""
     channel_label: str = ""
-    reply_failed: bool = False  # an operator's reply of this case did not reach the resident
+    reply_failed: bool = False  # a reply of this case (operator or bot) did not get through
 
     @property
     def queued(self) -> bool:
