@@ -36,21 +36,27 @@ class Deliverer:
         """Built from the app's state (`sessions`, and `channels` when adapters exist)."""
         return cls(state.sessions, getattr(state, "channels", None) or {})
 
-    async def send(self, messages: Sequence[OutboundMessage]) -> int:
+    async def send(
+        self, messages: Sequence[OutboundMessage], *, lines: Sequence[int | None] = ()
+    ) -> int:
         """Delivers in order; returns how many were not delivered now (a reply waiting for
-        a retry is sent later by the outbox's recovery)."""
+        a retry is sent later by the outbox's recovery).
+
+        `lines`: the transcript line of each message, if any: its outbox row keeps the
+        link, which the console's delivery marks follow (bot.console.receipts).
+        """
         failures = 0
-        queued: list[OutboundMessage] = []
-        for message in messages:
+        queued: list[tuple[OutboundMessage, int | None]] = []
+        for i, message in enumerate(messages):
             if message.channel in self._channels or message.channel in reply_repo.PULLED:
-                queued.append(message)
+                queued.append((message, lines[i] if i < len(lines) else None))
             else:
                 log.warning("no adapter for channel=%s: reply not delivered", message.channel)
                 failures += 1
         if not queued:
             return failures
         ids = await asyncio.to_thread(self._queue, queued)
-        for channel, address in dict.fromkeys((m.channel, m.address) for m in queued):
+        for channel, address in dict.fromkeys((m.channel, m.address) for m, _ in queued):
             await self._sender.send_pending(channel, address)
         with self._sessions() as session:
             found = reply_repo.statuses(session, ids=ids)
@@ -61,14 +67,20 @@ class Deliverer:
             pulled = channel in reply_repo.PULLED and status == ReplyStatus.QUEUED
             return status == ReplyStatus.SENT or pulled
 
-        return failures + sum(not delivered(i, m.channel) for i, m in zip(ids, queued, strict=True))
+        return failures + sum(
+            not delivered(i, m.channel) for i, (m, _) in zip(ids, queued, strict=True)
+        )
 
-    def _queue(self, messages: list[OutboundMessage]) -> list[int]:
+    def _queue(self, messages: list[tuple[OutboundMessage, int | None]]) -> list[int]:
         with self._sessions.begin() as session:
             return [
                 i
-                for m in messages
+                for m, line in messages
                 for i in reply_repo.queue(
-                    session, channel=m.channel, address=m.address, replies=[m.reply]
+                    session,
+                    channel=m.channel,
+                    address=m.address,
+                    replies=[m.reply],
+                    message_ids=[line],
                 )
             ]

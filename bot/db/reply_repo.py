@@ -15,6 +15,7 @@ sent, and the page's next poll (`after`) acknowledges them, which clears their t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -22,8 +23,9 @@ from sqlalchemy import CursorResult, and_, case, delete, exists, func, or_, sele
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
+from bot.db.channel_models import OutboundStatus
 from bot.db.delivery_models import ReplyOutbox, ReplyStatus
-from bot.db.models import Conversation
+from bot.db.models import Conversation, Message
 from flows.replies import Button, Reply
 
 _NO_SYNC = {"synchronize_session": False}
@@ -246,16 +248,77 @@ def statuses(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[str, st
     return {i: (s, r) for i, s, r in session.execute(stmt).tuples()}
 
 
-def by_message(
-    session: Session, *, message_ids: Sequence[int]
-) -> dict[int, tuple[str, str | None]]:
-    """(status, reason) of the replies behind these transcript lines (the console's marks)."""
+@dataclass(frozen=True)
+class Delivery:
+    """What is known of the reply behind a transcript line: the outbox row's outcome and,
+    for providers with receipts (Twilio), the latest status callback of its message id."""
+
+    status: str  # ReplyStatus
+    reason: str | None
+    provider_id: str | None = None
+    provider_status: str | None = None  # channel_repo.STATUS_RANK's names
+    error_code: int | None = None
+
+
+def by_message(session: Session, *, message_ids: Sequence[int]) -> dict[int, Delivery]:
+    """The deliveries behind these transcript lines (the console's marks), in one query:
+    line -> outbox row (message_id) -> provider message id -> its status callbacks."""
     if not message_ids:
         return {}
-    stmt = select(ReplyOutbox.message_id, ReplyOutbox.status, ReplyOutbox.reason).where(
-        ReplyOutbox.message_id.in_(list(message_ids))
+    stmt = (
+        select(
+            ReplyOutbox.message_id,
+            ReplyOutbox.channel,
+            ReplyOutbox.status,
+            ReplyOutbox.reason,
+            ReplyOutbox.provider_id,
+            OutboundStatus.status,
+            OutboundStatus.error_code,
+        )
+        .outerjoin(
+            OutboundStatus,
+            and_(
+                OutboundStatus.channel == ReplyOutbox.channel,
+                OutboundStatus.external_id == ReplyOutbox.provider_id,
+            ),
+        )
+        .where(ReplyOutbox.message_id.in_(list(message_ids)))
+        .order_by(ReplyOutbox.id)
     )
-    return {m: (s, r) for m, s, r in session.execute(stmt).tuples() if m is not None}
+    # A pulled row is sent when its page fetched it: that is the web chat's delivery receipt.
+    return {
+        m: Delivery(s, r, p, "delivered" if ch in PULLED and s == ReplyStatus.SENT else ps, code)
+        for m, ch, s, r, p, ps, code in session.execute(stmt).tuples()
+        if m is not None
+    }
+
+
+def failed_lines(
+    session: Session, *, conversation_ids: Sequence[int], failed_codes: Sequence[str]
+) -> list[tuple[int, datetime]]:
+    """(conversation id, line time) of replies that did not reach the resident: refused or
+    given up in the outbox, or reported failed by the provider (`failed_codes`)."""
+    if not conversation_ids:
+        return []
+    stmt = (
+        select(Message.conversation_id, Message.created_at)
+        .join(ReplyOutbox, ReplyOutbox.message_id == Message.id)
+        .outerjoin(
+            OutboundStatus,
+            and_(
+                OutboundStatus.channel == ReplyOutbox.channel,
+                OutboundStatus.external_id == ReplyOutbox.provider_id,
+            ),
+        )
+        .where(
+            Message.conversation_id.in_(list(conversation_ids)),
+            or_(
+                ReplyOutbox.status.in_([ReplyStatus.FAILED.value, ReplyStatus.GONE.value]),
+                OutboundStatus.status.in_(list(failed_codes)),
+            ),
+        )
+    )
+    return [(c, _aware(at)) for c, at in session.execute(stmt).tuples()]
 
 
 def _fetched(session: Session, rows: list[ReplyOutbox]) -> list[ReplyOutbox]:
