@@ -25,6 +25,8 @@ from nlu.client import NluClient
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+# As residents dial it: digits and spaces, an optional +country prefix ("0331 826 811").
+_PHONE = r"^\+?\d[\d ]{5,18}\d$"
 
 
 class SettingsError(Exception):
@@ -88,9 +90,15 @@ class SocialPoint(_Strict):
     name: str
     address: str
     comuni: tuple[str, ...]
-    phone: str
+    phone: str = Field(pattern=_PHONE)
     email: str
     hours: dict[str, tuple[str, ...]]
+
+    @property
+    def tel(self) -> str:
+        """The `tel:` URI in international form, so that a foreign SIM dials Italy too."""
+        digits = self.phone.replace(" ", "")
+        return f"tel:{digits}" if digits.startswith("+") else f"tel:+39{digits}"
 
     @field_validator("hours")
     @classmethod

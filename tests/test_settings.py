@@ -41,6 +41,18 @@ def test_invalid_hours_are_named(tmp_path: Path) -> None:
         load_config(_write(tmp_path, raw))
 
 
+def test_social_point_phones_dial_from_any_sim(tmp_path: Path) -> None:
+    """tel: links in international form; a phone residents could not dial is rejected."""
+    cfg = load_config(ROOT / "config.yml")
+    assert [p.tel for p in cfg.social_points][:2] == ["tel:+390331826811", "tel:+390331824801"]
+    assert cfg.social_points[0].model_copy(update={"phone": "+41 91 123 45 67"}).tel == (
+        "tel:+41911234567"
+    )
+    raw = (ROOT / "config.yml").read_text().replace('"0331 826 811"', '"chiamare in orario"', 1)
+    with pytest.raises(SettingsError, match=r"social_points\.0\.phone"):
+        load_config(_write(tmp_path, raw))
+
+
 def test_unknown_key_is_rejected(tmp_path: Path) -> None:
     raw = (ROOT / "config.yml").read_text() + "\nunknown_section: 1\n"
     with pytest.raises(SettingsError, match="unknown_section"):

@@ -21,8 +21,10 @@ __all__ = [
     "RateLimited",
     "RecipientGone",
     "Refused",
+    "ShowsTyping",
     "Transient",
     "Windowed",
+    "show_typing",
 ]
 
 
@@ -156,3 +158,22 @@ class Windowed(Protocol):
         """Whether each resident's window is open and stays open for a while (blocking: one
         database query for all of them; call it in a thread)."""
         ...
+
+
+@runtime_checkable
+class ShowsTyping(Protocol):
+    """A channel that can show the resident "typing…" (Telegram's sendChatAction).
+
+    Optional part of the Channel contract: `show_typing` is a no-op for adapters without it
+    (WhatsApp through Twilio has no typing indicator; the web chat has no push).
+    """
+
+    async def typing(self, address: str) -> None:
+        """Shows "typing…" to the resident for a few seconds. Never raises: it is cosmetic."""
+        ...
+
+
+async def show_typing(channel: Channel | None, address: str) -> None:
+    """Asks the adapter to show "typing…", if it can; otherwise does nothing."""
+    if isinstance(channel, ShowsTyping):
+        await channel.typing(address)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Protocol
 from weakref import WeakValueDictionary
 
@@ -20,6 +20,7 @@ from bot.channels.base import Channel, InboundMessage, OutboundMessage, Recipien
 from bot.channels.replies import ReplySender, holder_is_dead, short_ref, worker_name
 from bot.db import inbox_repo, reply_repo
 from bot.db.delivery_models import InboxMessage
+from flows.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,26 @@ class Desk(Protocol):
     async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool: ...
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a client that waits for its reply (the web chat) gets back from `converse`.
+
+    Attributes:
+        address: the conversation the message belongs to (a retried request may find that
+            its first attempt started a new one).
+        replies: (outbox id, reply), in order; the ids let the page show each reply once.
+        pending: the turn was not over in time: its replies will come by polling.
+    """
+
+    address: str
+    replies: list[tuple[int, Reply]]
+    pending: bool
+
+
 TURN_LEASE_SECONDS = 60  # a worker that dies mid-turn leaves the conversation after this
 RECOVERY_SECONDS = 2.0  # how often unhandled messages and due replies are looked for
 RECOVERY_CONCURRENCY = 8
+ANSWER_POLL_SECONDS = 0.1  # how often `converse` looks for a turn another worker is taking
 
 
 class Dispatcher:
@@ -173,16 +191,54 @@ class Dispatcher:
         self._spawn(message.channel, message.address, first)
         return True
 
+    async def converse(self, message: InboundMessage, *, wait: float) -> Answer:
+        """Stores a message whose sender waits for the answer, handles it like any other
+        (same inbox, lease and outbox) and returns its replies, waiting at most `wait`
+        seconds. A retried request (same `external_id`) gets the same replies again.
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: not stored; the client should retry.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        inbox_id, address = await loop.run_in_executor(self._receipts, self._store_or_find, message)
+        if inbox_id is None:  # a retry of a message purged long ago: nothing left to show
+            return Answer(address, [], pending=False)
+        await asyncio.wait({self._spawn(message.channel, address, None)}, timeout=wait)
+        while True:  # another worker may hold the conversation: its commit is the answer
+            done, replies = await asyncio.to_thread(self._answers, inbox_id)
+            if done or loop.time() >= deadline:
+                return Answer(address, replies, pending=not done)
+            await asyncio.sleep(ANSWER_POLL_SECONDS)
+
+    def _store_or_find(self, message: InboundMessage) -> tuple[int | None, str]:
+        with self._sessions.begin() as session:
+            inbox_id = inbox_repo.store(session, message=message)
+            if inbox_id is not None or message.external_id is None:
+                return inbox_id, message.address
+            row = inbox_repo.received(
+                session, channel=message.channel, external_id=message.external_id
+            )
+            return (row.id, row.address) if row is not None else (None, message.address)
+
+    def _answers(self, inbox_id: int) -> tuple[bool, list[tuple[int, Reply]]]:
+        with self._sessions.begin() as session:
+            if not inbox_repo.is_handled(session, inbox_id=inbox_id):
+                return False, []
+            rows = reply_repo.pulled_for(session, inbox_id=inbox_id)
+            return True, [(r.id, reply_repo.as_reply(r)) for r in rows]
+
     def kick(self, channel: str, address: str) -> None:
         """Schedules the resident's conversation and replies (e.g. after queueing replies)."""
         self._spawn(channel, address, None)
 
     def _spawn(
         self, channel: str, address: str, first: Callable[[], Awaitable[None]] | None
-    ) -> None:
+    ) -> asyncio.Task[None]:
         task = asyncio.create_task(self._process(channel, address, first))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def drain(self) -> None:
         """Waits for the scheduled work (on shutdown, and in tests)."""
@@ -251,15 +307,18 @@ class Dispatcher:
 
     async def _turns(self, channel: str, address: str) -> None:
         """Handles the resident's unhandled messages in order while holding the lease."""
-        holder = f"{self._worker}:{uuid.uuid4().hex[:8]}"
+        # The process's own name: `_process` already serialises this process's tasks per
+        # resident, and a lease left behind by a failed release (the database away) is
+        # simply renewed by the next task instead of being waited out.
+        holder = self._worker
         ref = short_ref(channel, address)
         while True:
             claimed = await asyncio.to_thread(self._claim, channel, address, holder)
             if claimed is None:
                 return  # another worker holds the conversation: it sees our message
-            cid, row = claimed
+            lease, row = claimed
             if row is None:
-                await asyncio.to_thread(self._release, cid, holder)
+                await asyncio.to_thread(self._release, lease, holder)
                 # A message stored while we held the lease may have found it taken.
                 if await asyncio.to_thread(self._waiting, channel, address):
                     continue
@@ -271,22 +330,22 @@ class Dispatcher:
                 gave_up = await asyncio.to_thread(self._failed, row.id, type(exc).__name__)
                 if gave_up:
                     log.error("%s message given up after retries ref=%s", channel, ref)
-                await asyncio.to_thread(self._release, cid, holder)
+                await asyncio.to_thread(self._release, lease, holder)
                 return
             # This turn's replies go before the next turn is understood.
             await self.replies.send_pending(channel, address)
 
     def _claim(
         self, channel: str, address: str, holder: str
-    ) -> tuple[int, InboxMessage | None] | None:
+    ) -> tuple[str, InboxMessage | None] | None:
         with self._sessions.begin() as session:
             return inbox_repo.claim_turn(
                 session, channel=channel, address=address, holder=holder, seconds=TURN_LEASE_SECONDS
             )
 
-    def _release(self, conversation_id: int, holder: str) -> None:
+    def _release(self, lease: str, holder: str) -> None:
         with self._sessions.begin() as session:
-            inbox_repo.release_turn(session, conversation_id=conversation_id, holder=holder)
+            inbox_repo.release_turn(session, lease=lease, holder=holder)
 
     def _waiting(self, channel: str, address: str) -> bool:
         with self._sessions() as session:

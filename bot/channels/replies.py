@@ -13,10 +13,13 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from bot.channels.base import (
     Channel,
@@ -42,6 +45,9 @@ GIVE_UP_AFTER = timedelta(hours=6)  # then the reply is failed (the console show
 # tolerated, so a turn's two or three replies go at once and a longer run is spaced out.
 PACE_BURST = {"telegram": 3}
 PACE_SECONDS = 1.0
+# After a send the provider has the message: if the database is away when we record it,
+# keep trying while our claim holds, or the row would be sent again once it lapses.
+RECORD_FOR_SECONDS = CLAIM_SECONDS - 10
 
 
 def short_ref(channel: str, address: str) -> str:
@@ -136,7 +142,7 @@ class ReplySender:
         try:
             provider_id = await adapter.send(message)
         except RecipientGone as exc:
-            await asyncio.to_thread(self._gone, row, holder, exc.reason)
+            await self._record(partial(self._gone, row, holder, exc.reason))
             return False
         except RateLimited as exc:
             log.info(
@@ -183,7 +189,7 @@ class ReplySender:
                     reason=reason,
                 )
 
-        await asyncio.to_thread(apply)
+        await self._record(apply)
 
     async def _retry(self, row: ReplyOutbox, holder: str, seconds: float, reason: str) -> None:
         def apply() -> None:
@@ -191,7 +197,19 @@ class ReplySender:
                 at = utcnow() + timedelta(seconds=seconds)
                 reply_repo.retry(session, row_id=row.id, holder=holder, at=at, reason=reason)
 
-        await asyncio.to_thread(apply)
+        await self._record(apply)
+
+    @staticmethod
+    async def _record(apply: Callable[[], None]) -> None:
+        """Runs a write about a send that happened, again while the database is briefly away."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((OperationalError, InterfaceError)),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            stop=stop_after_delay(RECORD_FOR_SECONDS),
+            reraise=True,
+        ):
+            with attempt:
+                await asyncio.to_thread(apply)
 
     def _gone(self, row: ReplyOutbox, holder: str, reason: str) -> None:
         with self._sessions.begin() as session:

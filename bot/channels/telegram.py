@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import ChatAction, ChatType, InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -202,6 +202,14 @@ class Telegram:
         except TelegramError as exc:
             raise self._classified(message.address, exc) from exc
         return sent_id
+
+    async def typing(self, address: str) -> None:
+        """sendChatAction "typing": Telegram shows it for about 5 seconds or until our next
+        message. A failure costs only the indicator: logged at DEBUG, never raised."""
+        try:
+            await self._bot.send_chat_action(chat_id=address, action=ChatAction.TYPING)
+        except TelegramError as exc:
+            log.debug("telegram typing not shown: %s", type(exc).__name__)
 
     def _classified(self, address: str, exc: TelegramError) -> NotSent:
         """The outcome a Bot API error means (see bot.channels.base)."""

@@ -1,14 +1,24 @@
-"""The web chat: the browser posts to /api/chat and gets the replies in the response."""
+"""The web chat: the browser posts to /api/chat and gets the replies in the response.
+
+Its replies go through the reply outbox like every channel's, but are fetched rather than
+sent (bot.db.reply_repo.PULLED): in the response to the resident's own message, or by the
+page's polling of /api/chat/updates when the turn took longer or came from an operator.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from bot.channels.base import ChannelName, InboundMessage, OutboundMessage
+from flows.replies import Reply
 
 SESSION_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+# The page's own id for one message (a random UUID): a request retried after a network
+# error carries the same one, so the message is handled and answered once.
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 class ChatRequest(BaseModel):
@@ -17,6 +27,7 @@ class ChatRequest(BaseModel):
     session: str = Field(pattern=SESSION_PATTERN)
     text: str | None = Field(default=None, max_length=2000)
     payload: str | None = Field(default=None, max_length=128)
+    client_id: str | None = Field(default=None, pattern=CLIENT_ID_PATTERN)
 
     @model_validator(mode="after")
     def _one_of(self) -> ChatRequest:
@@ -36,22 +47,25 @@ class WebChat:
         except ValidationError:
             return None
         return InboundMessage(
-            channel=self.name, address=req.session, text=req.text, payload=req.payload
+            channel=self.name,
+            address=req.session,
+            text=req.text,
+            payload=req.payload,
+            external_id=req.client_id,
         )
 
     async def send(self, message: OutboundMessage) -> None:
-        # Nothing to push: the web chat receives replies in the response to its own request.
+        # Never called: the page fetches its replies from the outbox (reply_repo.PULLED).
         return None
 
     @staticmethod
-    def render(messages: list[OutboundMessage]) -> dict[str, Any]:
-        """The JSON body of /api/chat."""
-        return {
-            "messages": [
-                {
-                    "text": m.text,
-                    "buttons": [{"title": b.title, "payload": b.payload} for b in m.buttons],
-                }
-                for m in messages
-            ]
-        }
+    def render(replies: Sequence[tuple[int, Reply]]) -> list[dict[str, Any]]:
+        """The `messages` of /api/chat and /api/chat/updates; `id` lets the page show each once."""
+        return [
+            {
+                "id": reply_id,
+                "text": reply.text,
+                "buttons": [{"title": b.title, "payload": b.payload} for b in reply.buttons],
+            }
+            for reply_id, reply in replies
+        ]

@@ -243,6 +243,10 @@ class WhatsApp:
             self._create, to, {"content_sid": template, "content_variables": variables}
         )
 
+    async def typing(self, address: str) -> None:
+        """Nothing: Twilio's WhatsApp API has no typing indicator to show."""
+        return None
+
     def service_windows(
         self, addresses: Sequence[str], *, margin: timedelta = WINDOW_MARGIN
     ) -> dict[str, bool]:

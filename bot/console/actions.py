@@ -59,7 +59,8 @@ def _actable(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff
     return handoff, conv
 
 
-def _held(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
+def held(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Conversation]:
+    """Visible, active and held by this operator (admins: any active case): who may reply."""
     handoff, conv = visible(session, who, handoff_id)
     if handoff.status != "active" or (handoff.operator_id != who.operator_id and not who.is_admin):
         raise Denied("not held by this operator")
@@ -100,9 +101,9 @@ async def reply(state: Any, who: Principal, handoff_id: int, text: str) -> int:
     """Sends the operator's words; stored as an outbound message. Returns failed deliveries."""
     sessions: sessionmaker[Session] = state.sessions
 
-    def apply() -> list[OutboundMessage]:
+    def apply() -> tuple[list[OutboundMessage], int]:
         with sessions.begin() as session:
-            handoff, conv = _held(session, who, handoff_id)
+            handoff, conv = held(session, who, handoff_id)
             # The row lock orders this message with the resident's (FrontDesk takes it too),
             # so the newest message after the flush is the operator's.
             conv = repo.lock_conversation(session, channel=conv.channel, address=conv.address)
@@ -117,9 +118,10 @@ async def reply(state: Any, who: Principal, handoff_id: int, text: str) -> int:
                 handoff_id=handoff.id,
                 message_id=message.id,
             )
-            return out
+            return out, message.id
 
-    return await Deliverer.of(state).send(await asyncio.to_thread(apply))
+    out, line = await asyncio.to_thread(apply)
+    return await Deliverer.of(state).send(out, lines=[line])
 
 
 def note(state: Any, who: Principal, handoff_id: int, text: str) -> None:
@@ -188,7 +190,7 @@ async def resolve(state: Any, who: Principal, handoff_id: int) -> None:
 
     def apply() -> tuple[ChannelName, str]:
         with sessions.begin() as session:
-            _handoff, conv = _held(session, who, handoff_id)
+            _handoff, conv = held(session, who, handoff_id)
             holder = None if who.is_admin else who.operator_id
             if not queue.claim_close(session, handoff_id=handoff_id, operator_id=holder):
                 raise Denied("already closed")

@@ -20,8 +20,8 @@ from bot.channels.base import OutboundMessage
 from bot.console import notices, queue
 from bot.console.actions import point_name
 from bot.console.delivery import Deliverer
-from bot.db import console_repo
 from bot.db import conversations as repo
+from bot.db import reply_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff, HandoffStatus
 from bot.scheduler import runtime
@@ -30,7 +30,7 @@ from flows.replies import Reply
 from flows.state import DialogueState, Step
 
 log = logging.getLogger(__name__)
-OUTBOX_KEEP = timedelta(days=1)
+PULLED_KEEP = timedelta(days=1)  # a web chat page that has not fetched by then is gone
 
 
 async def handoff_tick() -> None:
@@ -62,7 +62,7 @@ def _tick(state: Any) -> list[OutboundMessage]:
         for handoff in queue.timed_out(session, before=before):
             if _open(state, handoff):
                 out += _offer_callback(session, state, handoff)
-        console_repo.purge_webchat_outbox(session, before=utcnow() - OUTBOX_KEEP)
+        reply_repo.expire_pulled(session, before=utcnow() - PULLED_KEEP)
     return out
 
 

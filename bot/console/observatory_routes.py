@@ -5,13 +5,17 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from bot.console.observatory_charts import bar_chart, line_chart
+from bot.console import copy
+from bot.console import observatory_data as chart_data
+from bot.console.observatory_charts import inline_svg, render
 from bot.console.routes_admin import Admin, AdminPost, audit_action
 from bot.console.templating import page
 from bot.db.models import NeedCount
@@ -22,7 +26,6 @@ from bot.observatory.report import (
     needs_cells,
     needs_rows,
     shown,
-    suppress,
     to_rows,
     write_csv,
 )
@@ -52,45 +55,33 @@ def _filters(request: Request) -> Filters:
     )
 
 
-def page_data(session: Session, filters: Filters, k: int) -> dict[str, Any]:
+def page_data(session: Session, filters: Filters, k: int, comuni: Sequence[str]) -> dict[str, Any]:
     """Everything the observatory page shows (also what bench/bench_observatory.py times)."""
     cells = needs_cells(session, filters)
-    series = aggregates.trend(cells)
-    months = sorted({m for per in series.values() for m in per})
-    comuni = aggregates.summed(cells, "comune")
-    ages = aggregates.by_key(session, filters, NeedCount.age_bracket)
+    charts = chart_data.charts(session, filters, cells, k=k, comuni=comuni)
     return {
         "rows": to_rows(cells, min_count=k),
         "categories": aggregates.summed(cells, "categoria"),
-        "reasons": aggregates.handoff_reasons(session, filters),
-        "ratings": aggregates.ratings(session, filters),
+        "ages": aggregates.by_key(session, filters, NeedCount.age_bracket),
         "response": aggregates.first_response(session, filters),
         "reach": aggregates.campaign_reach(session),
         "options": aggregates.options(session),
-        "trend": line_chart(
-            "Richieste per mese e tema",
-            months,
-            {c: [suppress(per.get(m, 0), k) for m in months] for c, per in sorted(series.items())},
-            k=k,
-        ),
-        "unmet": bar_chart(
-            "Richieste senza risposta per comune",
-            [(c.label, suppress(c.unmet, k)) for c in comuni],
-            k=k,
-        ),
-        "ages": bar_chart(
-            "Richieste per fascia d'età", [(a.label, suppress(a.total, k)) for a in ages], k=k
-        ),
+        "charts": [(c, Markup(inline_svg(c))) for c in charts.values()],
     }
+
+
+def _settings(request: Request) -> tuple[int, tuple[str, ...]]:
+    config = request.app.state.settings.config
+    return config.observatory.min_count, tuple(config.territory.comuni)
 
 
 @router.get("/observatory", response_class=HTMLResponse)
 def observatory(request: Request, who: Admin) -> Response:
     """The observatory page, with the filters of the query string."""
     filters = _filters(request)
-    k = request.app.state.settings.config.observatory.min_count
+    k, comuni = _settings(request)
     with request.app.state.sessions() as session:
-        context = page_data(session, filters, k)
+        context = page_data(session, filters, k, comuni)
     return page(
         request,
         "observatory.html",
@@ -98,8 +89,11 @@ def observatory(request: Request, who: Admin) -> Response:
         filters=filters,
         k=k,
         cell=lambda n: shown(n, k),
-        comuni_all=request.app.state.settings.config.territory.comuni,
-        channels=CHANNELS,
+        theme=chart_data.theme_name,
+        month=chart_data.month_name,
+        comuni_all=comuni,
+        channels=copy.group("channels"),
+        channel_keys=CHANNELS,
         query=request.url.query,
         **context,
     )
@@ -114,10 +108,36 @@ def observatory_csv(request: Request, who: Admin) -> Response:
         audit_action(session, who, "export_observatory", rows=len(rows))
     out = io.StringIO()
     write_csv(out, rows, suppressed=SUPPRESSED_CSV.format(k=k))
+    return _download(out.getvalue(), "text/csv; charset=utf-8", "bisogni.csv")
+
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "png": "image/png", "svg": "image/svg+xml"}
+
+
+@router.get("/observatory/charts/{name}.{fmt}")
+def observatory_chart(request: Request, who: Admin, name: str, fmt: str) -> Response:
+    """One chart of the page as CSV, PNG or SVG, with the page's filters."""
+    if name not in chart_data.NAMES or fmt not in MEDIA:
+        raise HTTPException(status_code=404)
+    filters = _filters(request)
+    k, comuni = _settings(request)
+    with request.app.state.sessions() as session:
+        cells = needs_cells(session, filters)
+        data = chart_data.charts(session, filters, cells, k=k, comuni=comuni)[name]
+    if fmt == "csv":
+        out = io.StringIO()
+        chart_data.write_csv(out, data)
+        body: str | bytes = out.getvalue()
+    else:
+        body = render(data, "png" if fmt == "png" else "svg")
+    return _download(body, MEDIA[fmt], f"{name}.{fmt}")
+
+
+def _download(body: str | bytes, media_type: str, filename: str) -> Response:
     return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="bisogni.csv"'},
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -144,11 +164,8 @@ def privacy_export(
         return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
     with request.app.state.sessions.begin() as session:
         document = export_subject(session, subject, via="console", operator_id=who.operator_id)
-    return Response(
-        json.dumps(document, ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="dati-personali.json"'},
-    )
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    return _download(body, "application/json", "dati-personali.json")
 
 
 @router.post("/privacy/erase", response_class=HTMLResponse)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.console.receipts import FAILED_PROVIDER
+from bot.db import reply_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff, HandoffStatus
 
@@ -198,7 +200,14 @@ def fingerprint(session: Session, *, points: Sequence[str] | None) -> str:
     if points is not None:
         stmt = stmt.where(Handoff.social_point.in_(list(points)))
     count, latest = session.execute(stmt).one()
-    return f"{count}:{latest}"
+    # A reply that fails does not touch its handoff: count failures so the card shows it.
+    conv_ids = select(Handoff.conversation_id).where(Handoff.status.in_(VISIBLE))
+    if points is not None:
+        conv_ids = conv_ids.where(Handoff.social_point.in_(list(points)))
+    failed = reply_repo.failed_lines(
+        session, conversation_ids=list(session.scalars(conv_ids)), failed_codes=FAILED_PROVIDER
+    )
+    return f"{count}:{latest}:{len(failed)}"
 
 
 def _changed_one(result: object) -> bool:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import actions, copy, quick
+from bot.console import actions, copy, quick, typing_indicator
 from bot.console.auth import Principal, csrf_principal, principal
 from bot.db import console_repo, label_repo
 from bot.db.console_models import QuickReply
@@ -91,3 +91,16 @@ async def render_quick_reply(
     """A quick reply with its variables filled for this case: `{"text", "missing"}`."""
     found = await run_in_threadpool(_rendered, request.app.state, who, handoff_id, reply_id)
     return JSONResponse(found)
+
+
+@router.post("/{handoff_id}/typing", status_code=204)
+async def show_typing(request: Request, who: Actor, handoff_id: int) -> Response:
+    """The reply box is being written in: the resident's channel shows "typing…" (throttled;
+    204 also when throttled or when the channel has no indicator). 403 when not held."""
+    try:
+        await typing_indicator.typing(request.app.state, who, handoff_id)
+    except actions.NotVisible:
+        raise
+    except actions.Denied:
+        return Response(status_code=403)
+    return Response(status_code=204)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import cases, copy, queue, sse, views
+from bot.console import cases, copy, queue, receipts, sse, views
 from bot.console.auth import Principal, principal
 from bot.console.templating import fragment, page, point_names, wait_target
 from bot.db import console_repo, label_repo, reply_repo
@@ -20,6 +20,7 @@ from bot.db.models import Handoff, Message
 from flows.copy import group
 
 router = APIRouter(prefix="/operator")
+_UNSEEN = object()  # an operator line the stream has not looked at yet
 Who = Annotated[Principal, Depends(principal)]
 
 
@@ -140,8 +141,8 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
             "card": views.cards(
                 session, [handoff], point_names(request), wait_target=wait_target(request)
             )[0],
-            "channel": conv.channel,
-            "lines": views.lines(messages, authors, deliveries),
+            "channel": copy.group("channels").get(conv.channel, conv.channel),
+            "lines": views.lines(messages, authors, deliveries, channel=conv.channel),
             "notes": _notes(session, who, handoff, conv.id),
             "quick_replies": console_repo.quick_replies(session),
             "defined_labels": [label.name for label in label_repo.defined(session)],
@@ -170,39 +171,52 @@ async def conversation_events(
 ) -> Response:
     """`message` events for new transcript lines, `status` when the handoff changes hands."""
 
-    def visible() -> tuple[int, str, int | None]:
+    def visible() -> tuple[int, str, str, int | None]:
         with request.app.state.sessions() as session:
             found = queue.visible_handoff(
                 session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
             )
             if found is None:
                 raise HTTPException(404)
-            return found[1].id, found[0].status, found[0].operator_id
+            return found[1].id, found[1].channel, found[0].status, found[0].operator_id
 
-    conv_id, *first = await run_in_threadpool(visible)
+    conv_id, channel, *first = await run_in_threadpool(visible)
     # A page asking for lines before its case began is given none of them.
-    state = {"after": after, "status": tuple(first)}
+    state: dict[str, Any] = {"after": after, "status": tuple(first)}
+    shown: dict[int, receipts.Mark | None] = {}  # operator lines' marks already sent
 
     def poll() -> list[tuple[str, str]]:
         with request.app.state.sessions() as session:
             handoff = session.get(Handoff, handoff_id)
+            authors = console_repo.reply_authors(session, conversation_id=conv_id)
+            # New lines, and operator lines already on the page whose delivery state changed
+            # (re-sent whole: the page replaces the line with the same id).
+            deliveries = reply_repo.by_message(session, message_ids=list(authors))
+            changed = [
+                i
+                for i in authors
+                if i <= state["after"]
+                and shown.get(i, _UNSEEN) != views.line_mark(i, authors, deliveries, channel)
+            ]
             stmt = (
                 select(Message)
-                .where(Message.conversation_id == conv_id, Message.id > state["after"])
+                .where(
+                    Message.conversation_id == conv_id,
+                    (Message.id > state["after"]) | Message.id.in_(changed),
+                )
                 .order_by(Message.id)
             )
             if handoff is not None and not who.is_admin:
                 stmt = queue.case_window(session, stmt, Message.created_at, handoff)
             messages = list(session.scalars(stmt))
-            authors = console_repo.reply_authors(session, conversation_id=conv_id)
-            ids = [m.id for m in messages]
-            deliveries = reply_repo.by_message(session, message_ids=ids)
-        events = [
-            ("message", fragment(request, "_line.html", line=line))
-            for line in views.lines(messages, authors, deliveries)
-        ]
+            deliveries |= reply_repo.by_message(
+                session, message_ids=[m.id for m in messages if m.id not in authors]
+            )
+        found = views.lines(messages, authors, deliveries, channel=channel)
+        events = [("message", fragment(request, "_line.html", line=line)) for line in found]
+        shown.update({i: views.line_mark(i, authors, deliveries, channel) for i in authors})
         if messages:
-            state["after"] = messages[-1].id
+            state["after"] = max(state["after"], messages[-1].id)
         now = (handoff.status, handoff.operator_id) if handoff else ("closed", None)
         if now != state["status"]:
             state["status"] = now

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db import label_repo
+from bot.console import copy, receipts
+from bot.db import label_repo, reply_repo
 from bot.db.base import utcnow
 from bot.db.catalog_models import CatalogServiceRow
 from bot.db.console_models import Operator
-from bot.db.models import Handoff, Message
+from bot.db.models import Conversation, Handoff, Message
 from catalog.vocab import MESI
 from flows.copy import group
 
@@ -73,6 +74,9 @@ class Card:
     labels: list[str] = field(default_factory=list)
     wait_over: bool = False  # queued longer than the target (FRONTDESK_WAIT_TARGET_MINUTES)
     wait_target: int = 15
+    channel: str = ""
+    channel_label: str = ""
+    reply_failed: bool = False  # a reply of this case (operator or bot) did not get through
 
     @property
     def queued(self) -> bool:
@@ -90,28 +94,9 @@ class Line:
     payload: str | None
     attachments: list[dict[str, str]]
     at: datetime
-    # A reply not (yet) delivered: "in invio" while retried, "non consegnato: <motivo>".
-    delivery: str | None = None
-
-
-DELIVERY_REASONS = {
-    "blocked": "il residente ha bloccato il bot",
-    "chat_not_found": "chat inesistente",
-    "outside_window": "finestra di 24 ore chiusa",
-    "unsubscribed": "il residente ha revocato i messaggi",
-    "invalid_number": "numero non valido",
-    "channel_off": "canale non attivo",
-}
-
-
-def delivery_mark(status: str, reason: str | None) -> str | None:
-    """What the operator reads next to a reply that did not get through (None if sent)."""
-    if status == "sent":
-        return None
-    if status == "queued":
-        return "in invio…"
-    why = (reason or "errore").removeprefix("gave_up:")
-    return f"non consegnato: {DELIVERY_REASONS.get(why, why.replace('_', ' '))}"
+    # Operators' replies: in invio, inviato, consegnato, letto, non consegnato (receipts);
+    # the bot's own replies only when they did not get through.
+    delivery: receipts.Mark | None = None
 
 
 def _ages(values: Any) -> str | None:
@@ -129,9 +114,7 @@ def _schedule(summary: dict[str, Any]) -> str | None:
 
 
 def _minutes(since: datetime) -> int:
-    if since.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
-        since = since.replace(tzinfo=utcnow().tzinfo)
-    return max(0, int((utcnow() - since).total_seconds() // 60))
+    return max(0, int((utcnow() - _aware(since)).total_seconds() // 60))
 
 
 def cards(
@@ -163,6 +146,18 @@ def cards(
     )
     labels = group("categories")
     tags = label_repo.of_handoffs(session, handoff_ids=[h.id for h in handoffs])
+    conv_ids = list({h.conversation_id for h in handoffs})
+    channels = dict(
+        session.execute(
+            select(Conversation.id, Conversation.channel).where(Conversation.id.in_(conv_ids))
+        )
+        .tuples()
+        .all()
+    )
+    failures = reply_repo.failed_lines(
+        session, conversation_ids=conv_ids, failed_codes=receipts.FAILED_PROVIDER
+    )
+    channel_names = copy.group("channels")
     out = []
     for h in handoffs:
         s = h.summary or {}
@@ -195,6 +190,11 @@ def cards(
                 labels=tags.get(h.id, []),
                 wait_over=h.status in ("waiting", "callback") and waited > wait_target,
                 wait_target=wait_target,
+                channel=channels.get(h.conversation_id, ""),
+                channel_label=channel_names.get(channels.get(h.conversation_id, ""), ""),
+                reply_failed=any(
+                    c == h.conversation_id and at >= _aware(h.created_at) for c, at in failures
+                ),
             )
         )
     return out
@@ -203,10 +203,12 @@ def cards(
 def lines(
     messages: list[Message],
     authors: dict[int, str],
-    deliveries: dict[int, tuple[str, str | None]] | None = None,
+    deliveries: dict[int, reply_repo.Delivery] | None = None,
+    *,
+    channel: str = "",
 ) -> list[Line]:
-    """Transcript lines; outbound ones written by an operator carry the operator's name,
-    replies not delivered their mark (`deliveries`: message id -> outbox status, reason)."""
+    """Transcript lines; outbound ones written by an operator carry the operator's name and
+    their delivery state (`deliveries`: message id -> its outbox row and receipts)."""
     deliveries = deliveries or {}
     return [
         Line(
@@ -220,7 +222,33 @@ def lines(
                 for a in m.attachments or []
             ],
             at=m.created_at,
-            delivery=delivery_mark(*deliveries[m.id]) if m.id in deliveries else None,
+            delivery=line_mark(m.id, authors, deliveries, channel),
         )
         for m in messages
     ]
+
+
+def line_mark(
+    message_id: int,
+    authors: dict[int, str],
+    deliveries: dict[int, reply_repo.Delivery],
+    channel: str,
+) -> receipts.Mark | None:
+    """The delivery mark of one outbound line (see Line.delivery)."""
+    found = deliveries.get(message_id)
+    if message_id not in authors:  # the bot's: only when it did not get through
+        shown = receipts.mark(found) if found else None
+        return (
+            shown
+            if shown and shown.state in (receipts.State.QUEUED, receipts.State.FAILED)
+            else None
+        )
+    if found is not None:
+        return receipts.mark(found)
+    # Web chat replies wait in the page's outbox, not in the reply outbox: stored is sent.
+    return receipts.SENT if channel == "webchat" else None
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite returns naive datetimes (stored as UTC).
+    return at if at.tzinfo is not None else at.replace(tzinfo=utcnow().tzinfo)

@@ -1,8 +1,9 @@
 """Campaign broadcasts: subscribers, their topics, the consent ledger, campaigns, the outbox.
 
-Subscribers, their topics and the outbox are personal data (the address is in clear because
-messages must reach it). The consent ledger is legal proof of every opt-in and opt-out: it
-keeps only a pseudonym of the address (`channel_repo.address_hash`), so it survives erasure.
+Subscribers, their topics and the outbox are personal data (the address is a Fernet token,
+found by its keyed blind index `address_hash`, because messages must reach it). The consent
+ledger is legal proof of every opt-in and opt-out: it keeps only that blind index
+(`crypto.address_index`), so it survives erasure.
 """
 
 from __future__ import annotations

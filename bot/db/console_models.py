@@ -113,20 +113,6 @@ class QuickReply(Timestamped, Base):
     text: Mapped[str] = mapped_column(Text)
 
 
-class WebChatOutbox(Base):
-    """Messages pushed to a web chat resident outside a request (operator, notices)."""
-
-    __tablename__ = "webchat_outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    text: Mapped[str] = mapped_column(EncryptedText)
-    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class SchedulerLease(Base):
     """One row per named lease: the process holding it runs the scheduled jobs."""
 

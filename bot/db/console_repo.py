@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.db.base import utcnow
@@ -19,7 +19,6 @@ from bot.db.console_models import (
     OperatorPoint,
     QuickReply,
     Role,
-    WebChatOutbox,
 )
 
 
@@ -208,33 +207,3 @@ def save_quick_reply(
 
 def delete_quick_reply(session: Session, *, reply_id: int) -> None:
     session.execute(delete(QuickReply).where(QuickReply.id == reply_id))
-
-
-def push_webchat(
-    session: Session, *, conversation_id: int, text: str, buttons: list[dict[str, str]]
-) -> None:
-    """Queues a message for the web chat page, which polls /api/chat/updates."""
-    session.add(WebChatOutbox(conversation_id=conversation_id, text=text, buttons=buttons or None))
-
-
-def webchat_updates(session: Session, *, conversation_id: int, after: int) -> list[WebChatOutbox]:
-    stmt = (
-        select(WebChatOutbox)
-        .where(WebChatOutbox.conversation_id == conversation_id, WebChatOutbox.id > after)
-        .order_by(WebChatOutbox.id)
-        .limit(50)
-    )
-    return list(session.scalars(stmt))
-
-
-def last_webchat_update(session: Session, *, conversation_id: int) -> int:
-    stmt = select(func.max(WebChatOutbox.id)).where(
-        WebChatOutbox.conversation_id == conversation_id
-    )
-    return int(session.scalar(stmt) or 0)
-
-
-def purge_webchat_outbox(session: Session, *, before: datetime) -> int:
-    """Deletes pushed messages older than `before` (the page has fetched them long ago)."""
-    result = session.execute(delete(WebChatOutbox).where(WebChatOutbox.created_at < before))
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
@@ -70,7 +70,8 @@ class ReplyOutbox(Base):
     )
     inbox_id: Mapped[int | None]  # the inbound message it answers, if any
     text: Mapped[str | None] = mapped_column(EncryptedText)  # cleared once final
-    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # Encrypted: the buttons offered follow the need ("cat:disabilita"...).
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON)
     status: Mapped[str] = mapped_column(String(8), default=ReplyStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

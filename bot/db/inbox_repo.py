@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import Attachment, InboundMessage
 from bot.db import channel_repo, leases
-from bot.db.base import dialect_insert, utcnow
+from bot.db.base import utcnow
 from bot.db.console_models import SchedulerLease
 from bot.db.delivery_models import InboxMessage
-from bot.db.models import Conversation
 from bot.privacy.crypto import address_index
 
 # A turn that keeps failing (a bug, a poison message) is given up after this many tries, so
@@ -55,6 +54,22 @@ def store(session: Session, *, message: InboundMessage, now: datetime | None = N
     return row.id
 
 
+def received(session: Session, *, channel: str, external_id: str) -> InboxMessage | None:
+    """The stored message with this redelivery key (None: never stored, or purged)."""
+    stmt = select(InboxMessage).where(
+        InboxMessage.channel == channel, InboxMessage.external_id == external_id[:64]
+    )
+    return session.scalars(stmt).first()
+
+
+def is_handled(session: Session, *, inbox_id: int) -> bool:
+    """Whether the message's turn has been committed (or given up; or the row purged)."""
+    row = session.execute(
+        select(InboxMessage.handled_at).where(InboxMessage.id == inbox_id)
+    ).first()
+    return row is None or row.handled_at is not None
+
+
 def as_message(row: InboxMessage) -> InboundMessage:
     """The stored message as the front desk takes it."""
     return InboundMessage(
@@ -67,31 +82,20 @@ def as_message(row: InboxMessage) -> InboundMessage:
     )
 
 
-def _lease_name(conversation_id: int) -> str:
-    return f"turn:{conversation_id}"
-
-
-def conversation_id(session: Session, *, channel: str, address: str) -> int:
-    """The conversation's id, creating the row if this is the resident's first message."""
-    now = utcnow()
-    values = {"channel": channel, "address": address, "created_at": now, "updated_at": now,
-              "last_message_at": now}  # fmt: skip
-    session.execute(dialect_insert(session)(Conversation).values(**values).on_conflict_do_nothing())
-    stmt = select(Conversation.id).where(
-        Conversation.channel == channel,
-        Conversation.address_hash == address_index(channel, address),
-    )
-    return int(session.execute(stmt).scalar_one())
+def _lease_name(channel: str, address: str) -> str:
+    # Named by the address's pseudonym, not the conversation row: claiming a turn must not
+    # create (or, after an erasure, re-create) the conversation.
+    return f"turn:{address_index(channel, address)}"
 
 
 def claim_turn(
     session: Session, *, channel: str, address: str, holder: str, seconds: float
-) -> tuple[int, InboxMessage | None] | None:
-    """Takes (or renews) the conversation's turn lease and returns its oldest unhandled
-    message (None when there is none, or when it waits for a retry). None when another
-    worker holds the lease: that worker will see the message."""
-    cid = conversation_id(session, channel=channel, address=address)
-    if not leases.acquire(session, name=_lease_name(cid), holder=holder, seconds=seconds):
+) -> tuple[str, InboxMessage | None] | None:
+    """Takes (or renews) the conversation's turn lease and returns its name and the oldest
+    unhandled message (None when there is none, or when it waits for a retry). None when
+    another worker holds the lease: that worker will see the message."""
+    lease = _lease_name(channel, address)
+    if not leases.acquire(session, name=lease, holder=holder, seconds=seconds):
         return None
     stmt = (
         select(InboxMessage)
@@ -109,16 +113,14 @@ def claim_turn(
         and head.next_attempt_at is not None
         and _aware(head.next_attempt_at) > utcnow()
     ):
-        return cid, None  # the head waits for its retry: later ones wait behind it
-    return cid, head
+        return lease, None  # the head waits for its retry: later ones wait behind it
+    return lease, head
 
 
-def release_turn(session: Session, *, conversation_id: int, holder: str) -> None:
+def release_turn(session: Session, *, lease: str, holder: str) -> None:
     """Gives the turn lease up (deletes its row: conversations are many)."""
     session.execute(
-        delete(SchedulerLease).where(
-            SchedulerLease.name == _lease_name(conversation_id), SchedulerLease.holder == holder
-        )
+        delete(SchedulerLease).where(SchedulerLease.name == lease, SchedulerLease.holder == holder)
     )
 
 

@@ -69,7 +69,7 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(3))
     text: Mapped[str | None] = mapped_column(EncryptedText)  # Fernet token at rest
-    # Encrypted too (migration 0014): a button's payload or the intent names the need.
+    # Encrypted too (migration 0015): a button's payload or the intent names the need.
     payload: Mapped[str | None] = mapped_column(EncryptedText)
     attachments: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON)
     intent: Mapped[str | None] = mapped_column(EncryptedText)

@@ -57,13 +57,6 @@ personal(
     exclude=("handoff_id", "operator_id"),
 )
 personal(
-    "webchat_outbox",
-    reason="messages waiting to be fetched by the web chat",
-    match=by_conversation(),
-    retention=Retention("messages", "created_at"),
-    exclude=("conversation_id",),
-)
-personal(
     "inbox_messages",
     reason="messages received and not yet handled (text cleared once handled)",
     match=by_address(),

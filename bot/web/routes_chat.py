@@ -13,11 +13,14 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels.webchat import WebChat
 from bot.web import chat_sessions, limits
+from bot.web.chat_page import page_context
 from bot.web.templating import templates
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 webchat = WebChat()
+# How long a resident's request waits for its turn; longer turns are answered by polling.
+REPLY_WAIT_SECONDS = 10.0
 
 
 @router.post("/api/chat")
@@ -26,6 +29,9 @@ async def api_chat(request: Request) -> JSONResponse:
 
     `session` in the answer is the one in force: the same, or a new one when the conversation
     asked for belongs to another browser (no matching cookie) or has been idle too long.
+    With a `client_id` a retried request is recognised: the message is handled once and the
+    retry gets the same replies (each message has an `id`); `"pending": true` when the turn
+    was not over in time (the replies then come from /api/chat/updates).
     """
     settings = request.app.state.settings
     limiter = limits.of(request)
@@ -67,16 +73,23 @@ async def api_chat(request: Request) -> JSONResponse:
             log.info("web chat new sessions rate-limited")
             return limits.too_many(verdict, text=message.text)
     try:
-        replies = await request.app.state.desk.handle(message)
+        answer = await request.app.state.dispatcher.converse(message, wait=REPLY_WAIT_SECONDS)
     except SQLAlchemyError as exc:
         log.error("database error while handling a web chat message: %s", type(exc).__name__)
         return JSONResponse({"error": "servizio momentaneamente non disponibile, riprova"}, 503)
-    response = JSONResponse({**webchat.render(replies), "session": message.address})
-    if not bound:
+    body: dict[str, object] = {
+        "messages": webchat.render(answer.replies),
+        "session": answer.address,
+    }
+    if answer.pending:
+        body["pending"] = True  # the page's polling brings the rest
+    response = JSONResponse(body)
+    # A retry whose first attempt started a new conversation gets that one's cookie.
+    if not bound or answer.address != message.address:
         # Secure when this request came over https (directly or through the TLS proxy's
         # forwarded headers): a plain-http client on loopback must still get its cookie back.
         secure = request.url.scheme == "https"
-        chat_sessions.set_cookie(response, message.address, secure=secure, idle_hours=idle)
+        chat_sessions.set_cookie(response, answer.address, secure=secure, idle_hours=idle)
     return response
 
 
@@ -87,7 +100,7 @@ async def chat_page(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "chat.html",
-        {"territory": settings.config.territory.name, "session": chat_sessions.new_session_id()},
+        {**page_context(settings.config), "session": chat_sessions.new_session_id()},
         headers={"Cache-Control": "no-store"},
     )
 

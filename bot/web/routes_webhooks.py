@@ -26,6 +26,7 @@ from starlette.datastructures import ImmutableMultiDict
 from bot.channels.base import Channel, InboundMessage
 from bot.channels.delivery import Dispatcher
 from bot.channels.telegram import Telegram, TelegramUpdate, build_bot
+from bot.channels.webchat import WebChat
 from bot.channels.whatsapp import WhatsApp, build_client
 from bot.settings import Settings
 from bot.web import limits
@@ -183,7 +184,8 @@ async def messaging_channels(app: FastAPI, *, polling: bool = False) -> AsyncIte
     settings: Settings = app.state.settings
     telegram = _telegram(settings)
     whatsapp = _whatsapp(settings, app)
-    channels: dict[str, Channel] = {c.name: c for c in (telegram, whatsapp) if c is not None}
+    adapters = (WebChat(), telegram, whatsapp)
+    channels: dict[str, Channel] = {c.name: c for c in adapters if c is not None}
     dispatcher = Dispatcher(desk=app.state.desk, sessions=app.state.sessions, channels=channels)
     app.state.telegram, app.state.whatsapp = telegram, whatsapp
     app.state.channels, app.state.dispatcher = channels, dispatcher
@@ -198,7 +200,7 @@ async def messaging_channels(app: FastAPI, *, polling: bool = False) -> AsyncIte
         log.warning("telegram polling requested but the telegram channel is off")
     # Every worker looks for unhandled messages and due replies (on start, then every few
     # seconds): the database decides who handles each one.
-    recovery = asyncio.create_task(dispatcher.recovery()) if channels else None
+    recovery = asyncio.create_task(dispatcher.recovery())
     try:
         yield
     finally:

@@ -20,6 +20,13 @@ from bot.db.models import Direction, Handoff
 from bot.settings import Settings
 from bot.web import chat_sessions
 from flows.state import DialogueState, Step
+from tests.channels.conftest import (  # noqa: F401  (fixtures: Telegram and WhatsApp fakes)
+    channel_settings,
+    fake_telegram,
+    fake_telegram_server,
+    fake_twilio,
+    fake_twilio_server,
+)
 from tests.web.conftest import FakeRasa, client, fake_rasa  # noqa: F401  (fixtures)
 
 PASSWORD = "una-password-lunga-1"

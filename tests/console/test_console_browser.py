@@ -186,7 +186,7 @@ def test_operator_takes_replies_and_resolves_a_web_chat_resident(
             expect(take).to_be_visible()
             expect(operator.locator(".card")).to_contain_text("Emergenza")
             take.click()
-            expect(operator.get_by_role("heading", name="Conversazione (webchat)")).to_be_visible()
+            expect(operator.get_by_role("heading", name="Conversazione (Chat web)")).to_be_visible()
             expect(operator.locator("#transcript")).to_contain_text("mio marito mi picchia")
             expect(resident.locator("#log")).to_contain_text(
                 "Ciao, sono Anna del Social Point Tradate: ti leggo io da qui."

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from nlu.rasa_process import model_path
+from tests.channels.fakes import FakeTelegram, ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = model_path(ROOT / "var" / "models")
@@ -27,3 +29,11 @@ def require_model() -> None:
         if os.environ.get("FRONTDESK_REQUIRE_RASA"):
             pytest.fail(f"no trained model at {MODEL}: run `make model`")
         pytest.skip("no trained Rasa model: run `make model` (make test does)")
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
+    """A fake Bot API on loopback (the `frontdesk run` processes talk to it over HTTP)."""
+    fake = FakeTelegram()
+    with ServerThread(fake.app) as server:
+        yield fake, server.url

@@ -1,6 +1,7 @@
 """`frontdesk run` as real processes with the real model and a fake Bot API on loopback:
 SIGKILL in the middle of turns and of a stalled send, then a restart, answers every message
-once, in order; `--workers 2` on PostgreSQL keeps each resident's order."""
+once, in order; `--workers 2` on PostgreSQL keeps each resident's order; the web chat's
+requests cut short by a SIGKILL and retried with their client_id are answered once."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.db.models import Conversation, ConversationState
 from nlu.rasa_process import RasaServer
-from tests.channels.fakes import TOKEN, FakeTelegram, ServerThread, wait_for
+from tests.channels.fakes import TOKEN, FakeTelegram, wait_for
 from tests.channels.payloads import tg_text
 from tests.integration.conftest import free_port
 from tests.integration.test_run_end_to_end import wait_healthy
@@ -34,13 +36,6 @@ SECRET = "crash-test-webhook-secret"
 CONVERSATION = ["buongiorno", "cerco un nido per mio figlio", "siamo a tradate", "ha 2 anni"]
 
 pytestmark = pytest.mark.rasa
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram()
-    with ServerThread(fake.app) as server:
-        yield fake, server.url
 
 
 def config_file(tmp_path: Path) -> Path:
@@ -222,3 +217,105 @@ def test_two_workers_on_postgresql_keep_each_residents_order(
         out = desk.stop()
     assert desk.proc.returncode == 0, out[-2000:]
     assert_answered_once_in_order(sessions, fake, chats)
+
+
+class WebResident:
+    """A web chat page as chat.js behaves: one message at a time, each with its client_id,
+    retried with the same id until an answer arrives; replies shown once by id."""
+
+    def __init__(self, n: int) -> None:
+        self.session = f"crash-web-{n:04d}-session"
+        self.client = httpx.Client(timeout=30)
+        self.seen: list[int] = []  # reply ids in the order they reached the page
+        self.retries = 0
+        self.in_flight = False
+
+    def say(self, base: Callable[[], str], text: str, client_id: str) -> None:
+        deadline = time.monotonic() + 180
+        while True:
+            self.in_flight = True
+            try:
+                body = {"session": self.session, "text": text, "client_id": client_id}
+                resp = self.client.post(f"{base()}/api/chat", json=body)
+                if resp.status_code == 200:
+                    data = resp.json()
+                    assert data["session"] == self.session
+                    self.seen += [m["id"] for m in data["messages"]]
+                    return
+            except httpx.TransportError:
+                pass  # the process died under the request: try again, same id
+            finally:
+                self.in_flight = False
+            self.retries += 1
+            assert time.monotonic() < deadline, "no answer after the restart"
+            time.sleep(0.3)
+
+    def poll(self, base: str) -> None:
+        """What /api/chat/updates holds for the page (replies of turns it did not wait for)."""
+        after = 0
+        while True:
+            resp = self.client.get(
+                f"{base}/api/chat/updates",
+                params={"after": after},
+                headers={"X-Chat-Session": self.session},
+            )
+            data = resp.json()
+            self.seen += [m["id"] for m in data["messages"]]
+            if data["last"] == after:
+                return
+            after = data["last"]
+
+
+def test_sigkill_under_web_chat_requests_then_restart_answers_each_message_once(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    rasa_server: RasaServer,
+    fake_telegram: tuple[FakeTelegram, str],
+    tmp_path: Path,
+) -> None:
+    env = environment(db_url, rasa_server, fake_telegram[1], tmp_path)
+    residents = [WebResident(i) for i in range(3)]
+    current: list[FrontDeskProcess] = [FrontDeskProcess(env)]
+
+    def base() -> str:
+        return current[-1].base
+
+    def talk(resident: WebResident) -> None:
+        for i, text in enumerate(CONVERSATION):
+            resident.say(base, text, client_id=f"{resident.session}-msg-{i:02d}")
+
+    threads = [threading.Thread(target=talk, args=(r,)) for r in residents]
+    try:
+        for thread in threads:
+            thread.start()
+        # Kill with requests in flight, once a few turns are through.
+        wait_for(
+            lambda: (
+                sum(map(len, (r.seen for r in residents))) >= 3
+                and any(r.in_flight for r in residents)
+            ),
+            timeout=120,
+        )
+        current[-1].kill()
+        current.append(FrontDeskProcess(env))
+        for thread in threads:
+            thread.join(timeout=240)
+        for resident in residents:
+            resident.poll(base())
+    finally:
+        out = current[-1].stop()
+    assert current[-1].proc.returncode == 0, out[-2000:]
+    assert sum(r.retries for r in residents) >= 1  # the kill really cut requests short
+    with sessions() as s:
+        inbox = s.scalars(select(InboxMessage)).all()
+        assert len(inbox) == len(residents) * len(CONVERSATION)  # each message stored once
+        assert all(row.handled_at for row in inbox)
+    # Each message handled once (one turn each), in order.
+    assert turns(sessions) == {r.session: len(CONVERSATION) for r in residents}
+    assert handled_in_order(sessions) == {r.session: True for r in residents}
+    replies = outbox(sessions)
+    for resident in residents:
+        rows = replies[resident.session]
+        assert rows and all(r.status == "sent" for r in rows), resident.session
+        # Every reply reached the page (none lost), and only those (the page shows each id once).
+        assert sorted(set(resident.seen)) == [r.id for r in rows], resident.session

@@ -18,7 +18,7 @@ from bot.db.campaign_models import (
     Subscription,
 )
 from bot.db.channel_models import ChannelContact, OutboundStatus
-from bot.db.console_models import HandoffLabel, OperatorNote, WebChatOutbox
+from bot.db.console_models import HandoffLabel, OperatorNote
 from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.db.models import Direction, NeedEvent
 from bot.privacy import crypto
@@ -64,7 +64,6 @@ def fill_resident(
         s.flush()
         s.add(HandoffLabel(handoff_id=h.id, label="da richiamare"))
         s.add(OperatorNote(conversation_id=conv.id, text=f"nota: {text}"))
-        s.add(WebChatOutbox(conversation_id=conv.id, text="risposta dell'operatore"))
         s.add(ChannelContact(channel=ch, address_hash=crypto.address_index(ch, addr)))
         s.add(InboxMessage(channel=ch, address=addr, external_id=f"SM{addr[-6:]}", text=text))
         s.add(ReplyOutbox(channel=ch, address=addr, text="risposta in coda"))

@@ -104,7 +104,7 @@ def test_without_a_key_values_stay_readable_until_rotation(
     assert not (tmp_path / "var" / "data.key").exists()  # no key invented for the app
     assert raw(sessions) == [PHONE, EVIDENCE]
     crypto.configure(KEY)
-    upgrade(db_url)  # 0014 needs the key (it indexes the addresses): the app's from now on
+    upgrade(db_url)  # 0015 needs the key (it indexes the addresses): the app's from now on
     assert readable(sessions) == [PHONE, EVIDENCE]
     with sessions.begin() as s:
         counts = rotate_all(s)

@@ -16,7 +16,7 @@ from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.cli.main import app
 from bot.db.campaign_models import CampaignRecipient, ConsentEvent, Subscriber
 from bot.db.channel_models import ChannelContact, OutboundStatus
-from bot.db.console_models import AuditEntry, OperatorNote, WebChatOutbox
+from bot.db.console_models import AuditEntry, OperatorNote
 from bot.db.models import Conversation, ConversationState, Handoff, Message, NeedEvent
 from bot.privacy.crypto import address_index
 from bot.privacy.registry import Subject
@@ -48,7 +48,7 @@ def age(sessions: sessionmaker[Session], subject: Subject, days: int) -> None:
             .where(ConversationState.conversation_id == conv_id)
             .values(updated_at=when)
         )
-        for model in (Message, OperatorNote, WebChatOutbox):
+        for model in (Message, OperatorNote):
             s.execute(update(model).where(model.conversation_id == conv_id).values(created_at=when))
         s.execute(update(Handoff).where(Handoff.conversation_id == conv_id).values(updated_at=when))
         hashed = address_index(subject.channel, subject.address)

@@ -32,7 +32,11 @@
       const box = document.createElement("template");
       box.innerHTML = ev.data.trim();
       const line = box.content.firstElementChild;
-      if (line && !document.getElementById(line.id)) transcript.appendChild(line);
+      if (!line) return;
+      // A line already shown comes again when its delivery state changes: swap it in place.
+      const old = document.getElementById(line.id);
+      if (!old) transcript.appendChild(line);
+      else if (old.outerHTML !== line.outerHTML) old.replaceWith(line);
       transcript.scrollTop = transcript.scrollHeight;
     });
     source.addEventListener("status", (ev) => {
@@ -70,6 +74,17 @@
     });
     text.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
+    });
+    // "Typing…" on the resident's channel: at most one POST every 4 s (the server throttles
+    // too); a failure is only cosmetic, so it is never shown.
+    let typedAt = 0;
+    text.addEventListener("input", () => {
+      const now = Date.now();
+      if (!text.value.trim() || now - typedAt < 4000) return;
+      typedAt = now;
+      fetch(form.dataset.typing, {
+        method: "POST", headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" },
+      }).catch(() => {});
     });
     // Quick replies: the server fills the variables for this case ({nome}, {servizio}...).
     const quick = document.getElementById("quick");

@@ -1,4 +1,4 @@
-"""Migration 0014: addresses, flow states, payloads and intents written in clear get encrypted,
+"""Migration 0015: addresses, flow states, payloads and intents written in clear get encrypted,
 and the plain SHA-256 address hashes become keyed blind indexes."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.privacy import crypto
 
 CHAT = "987654321"
 PHONE = "whatsapp:+393331234567"
-ERASED = "whatsapp:+393330000000"  # only in the consent ledger: erased before 0014
+ERASED = "whatsapp:+393330000000"  # only in the consent ledger: erased before 0015
 STATE = {"need": {"categoria": "disabilita", "eta": [7], "comune": "Tradate"}}
 NOW = datetime.now(UTC)
 
@@ -33,15 +33,15 @@ def sha(channel: str, address: str) -> str:
 
 
 def put(s: Session, name: str, **values: Any) -> int:
-    """Inserts a row as the 0013 schema has it (plain columns, no model types)."""
+    """Inserts a row as the 0014 schema has it (plain columns, no model types)."""
     kinds = {"data": JSON, "attachments": JSON}
     t = table(name, column("id"), *(column(k, kinds.get(k)) for k in values))
     return int(s.execute(insert(t).values(**values).returning(t.c.id)).scalar_one())
 
 
 def old_rows(url: str) -> tuple[sessionmaker[Session], int]:
-    """A database at 0013 with a resident's rows in every table that 0014 converts."""
-    upgrade(url, "0013")
+    """A database at 0014 with a resident's rows in every table that 0015 converts."""
+    upgrade(url, "0014")
     sessions = session_factory(create_db_engine(url))
     stamps = {"created_at": NOW, "updated_at": NOW}
     with sessions.begin() as s:
@@ -162,7 +162,7 @@ def test_upgrade_encrypts_and_indexes_and_downgrade_restores(db_url: str) -> Non
         assert repo.lock_conversation(s, channel="telegram", address=CHAT).id == conv
         assert s.execute(text("SELECT count(*) FROM conversations")).scalar_one() == 1
 
-    command.downgrade(alembic_config(db_url), "0013")
+    command.downgrade(alembic_config(db_url), "0014")
     with sessions() as s:
         assert s.execute(text("SELECT address FROM conversations")).scalar_one() == CHAT
         assert s.execute(text("SELECT address FROM subscribers")).scalar_one() == PHONE

@@ -10,9 +10,9 @@
   database still holds. One whose address is gone (a resident erased before this migration,
   whose ledger rows were kept) cannot be recomputed: it becomes an HMAC of the old hash,
   no longer reversible and no longer linkable to the resident.
-- `conversation_states.data`, `messages.payload`/`attachments`/`intent` and
-  `inbox_messages.payload`/`attachments` are encrypted (need category, children's ages,
-  button payloads such as `cat:disabilita`).
+- `conversation_states.data`, `messages.payload`/`attachments`/`intent`,
+  `inbox_messages.payload`/`attachments` and `reply_outbox.buttons` are encrypted (need
+  category, children's ages, button payloads such as `cat:disabilita`).
 
 Needs the data key (the configured one, FRONTDESK_DATA_KEY or an existing var/data.key) when
 there are rows to convert; with none it stops with one line instead of inventing a key.
@@ -22,8 +22,8 @@ and with foreign keys on the drop would cascade to its messages): the old unique
 (channel, address) stays, harmless since every token differs, and a unique index on
 (channel, address_hash) joins it; the declared varchar types have no length limit there.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -39,8 +39,8 @@ from cryptography.fernet import Fernet, MultiFernet
 
 from bot.privacy import crypto
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -51,6 +51,7 @@ DOCUMENTS = {
     "conversation_states": ("data",),
     "messages": ("attachments",),
     "inbox_messages": ("attachments",),
+    "reply_outbox": ("buttons",),
 }
 KEY_COLUMN = {"conversation_states": "conversation_id"}
 # (table, index, columns before this migration): "address" becomes "address_hash".
