@@ -12,25 +12,34 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def _policy(style_src: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src {style_src}",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CSP = _policy("'self'")
+# The observatory draws its charts with matplotlib, whose inline SVG carries style
+# attributes and a <style> element: inline styles (never scripts) are allowed there only.
+CSP_INLINE_STYLES = _policy("'self' 'unsafe-inline'")
+INLINE_STYLE_PATHS = ("/operator/admin/observatory",)
+
 # Nothing of ours needs these powerful features: deny them to any script that might run.
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
 
 BASE_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"permissions-policy", PERMISSIONS.encode()),
@@ -59,12 +68,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         hsts = self.https_site or scope.get("scheme") == "https"
+        path = scope.get("path", "")
+        csp = CSP_INLINE_STYLES if path.startswith(INLINE_STYLE_PATHS) else CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers += [(n, v) for n, v in BASE_HEADERS if n not in present]
+                headers.append((b"content-security-policy", csp.encode()))
                 if hsts:
                     headers.append((b"strict-transport-security", HSTS.encode()))
                 message = {**message, "headers": headers}

@@ -42,6 +42,15 @@ def test_api_post_and_errors_carry_them(client: TestClient) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_inline_styles_only_for_the_observatory_charts(client: TestClient) -> None:
+    charts = client.get("/operator/admin/observatory", follow_redirects=False).headers[
+        "content-security-policy"
+    ]
+    assert "style-src 'self' 'unsafe-inline'" in charts and "script-src 'self';" in charts
+    for path in ("/chat", "/operator/login", "/operator/admin/audit"):
+        assert "unsafe-inline" not in client.get(path).headers["content-security-policy"]
+
+
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"])
 def test_no_schema_nor_explorer(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 404
