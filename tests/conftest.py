@@ -39,12 +39,14 @@ def db_url(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """An empty database URL; on PostgreSQL a fresh schema for each test."""
+    if request.param != "sqlite" and not os.environ.get("FRONTDESK_DATA_KEY"):
+        monkeypatch.setenv("FRONTDESK_DATA_KEY", TEST_DATA_KEY)
+    # The keys the app and the commands (subprocesses too) will take from the environment or
+    # the key file: never those an earlier test left configured in this process.
+    crypto.configure()
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    if not os.environ.get("FRONTDESK_DATA_KEY"):
-        monkeypatch.setenv("FRONTDESK_DATA_KEY", TEST_DATA_KEY)
-        crypto.configure(TEST_DATA_KEY)  # what the app will configure from the environment
     # A schema of our own per test process: parallel runs (or another checkout's) on the
     # same server never see each other's tables.
     schema = f"t_{os.getpid()}"
