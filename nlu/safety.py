@@ -23,6 +23,11 @@ Policy: err on the side of safety, but not absurdly.
   the house, a restraining order broken, a scream or a thud and then silence on the
   phone, an overdose, self-harm. Their `unless` lists the fiction and sport contexts
   ("nel film lui la uccide", "alla boxe le prende").
+- Stories are not emergencies: a message framed as fiction or news ("nel film lui la
+  picchia", "al telegiornale") or as a calm question about long ago ("dieci anni fa mio
+  padre mi picchiava, posso parlarne con qualcuno?") does not fire, unless it also
+  says the danger is now ("adesso", "ancora", "di nuovo", "aiuto", "ho paura").
+  Both lists are `frames:` in the lexicon.
 
 Every kind's answer should also show 112 for immediate danger (`HELPLINES`).
 """
@@ -66,6 +71,17 @@ class _Situation:
 
 
 @dataclass(frozen=True)
+class _Frames:
+    story: tuple[re.Pattern[str], ...]  # fiction, news, long ago
+    now: tuple[re.Pattern[str], ...]  # the danger is present: the story frame does not hold
+
+    def is_story(self, prepared: str) -> bool:
+        return any(p.search(prepared) for p in self.story) and not any(
+            p.search(prepared) for p in self.now
+        )
+
+
+@dataclass(frozen=True)
 class _Rules:
     always: tuple[re.Pattern[str], ...]
     topic: tuple[re.Pattern[str], ...]
@@ -101,10 +117,32 @@ def compile_pattern(pattern: str, macros: dict[str, str] | None = None) -> re.Pa
 
 
 @functools.cache
-def _rules() -> dict[str, _Rules]:
+def _lexicon() -> dict[str, object]:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    data: dict[str, object] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    return data
+
+
+def _macros() -> dict[str, str]:
+    raw = _lexicon().get("macros") or {}
+    assert isinstance(raw, dict)
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+@functools.cache
+def _frames() -> _Frames:
+    raw = _lexicon().get("frames") or {}
+    assert isinstance(raw, dict)
+    story, now = (
+        tuple(compile_pattern(p, _macros()) for p in raw.get(part) or ()) for part in ("story", "now")
+    )
+    return _Frames(story, now)
+
+
+@functools.cache
+def _rules() -> dict[str, _Rules]:
+    data: dict[str, dict[str, list[str]]] = _lexicon()  # type: ignore[assignment]
+    macros = _macros()
     rules = {}
     for kind in KIND_PRIORITY:
         entry = data[kind]
@@ -138,6 +176,8 @@ def emergency_kinds(text: str) -> tuple[str, ...]:
         Kinds among "abuso_minori", "suicidio", "violenza", "sanitaria"; empty if none.
     """
     prepared = _prepare(text)
+    if _frames().is_story(prepared):
+        return ()
     return tuple(kind for kind, rules in _rules().items() if _fires(rules, prepared))
 
 
@@ -164,6 +204,8 @@ def matching_rules(text: str) -> list[tuple[str, str]]:
     """
     prepared = _prepare(text)
     found: list[tuple[str, str]] = []
+    if _frames().is_story(prepared):
+        return found
     for kind, rules in _rules().items():
         found += [(kind, f"always:{i}") for i, p in enumerate(rules.always) if p.search(prepared)]
         if not any(p.search(prepared) for p in rules.unless):

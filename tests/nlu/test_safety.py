@@ -199,6 +199,55 @@ SITUATIONS = [
     ("non vedo piu un motivo per andare avanti", "suicidio", None),
     ("mi voglio togliere di mezzo", "suicidio", None),
     ("che senso ha vivere cosi", "suicidio", None),
+    # 2026-12-03 (wt16): danger now without "aiuto", in every style of writing
+    ("qualcuno mi sta seguendo", "violenza", "seguita_per_strada"),
+    ("MI STA SEGUENDO UNA MACCHINA DA MEZZ ORA", "violenza", "seguita_per_strada"),
+    ("un tizio mi segue da quando sono scesa dal treno", "violenza", "seguita_per_strada"),
+    ("mi ha chiuso dentro e si e preso le chiavi", "violenza", "chiusa_dentro"),
+    ("lui mi ha tolto il telefono e non posso uscire", "violenza", "chiusa_dentro"),
+    ("il mio ex mi scrive che sa dove abito", "violenza", "sa_dove_abito"),
+    ("mi ha dato un pugno in faccia", "violenza", "colpo_ricevuto"),
+    ("mi ha tirato un piatto in testa", "violenza", "colpo_ricevuto"),
+    ("ieri sera gli ha dato due schiaffi davanti a tutti, a mio figlio", "violenza", None),
+    ("io paura marito", "violenza", None),
+    ("tanta paura del mio compagno", "violenza", None),
+    ("mio marito picchia me", "violenza", None),
+    ("lui dice mi ammazza", "violenza", "minaccia_di_morte"),
+    ("marito dice uccide me", "violenza", "minaccia_di_morte"),
+    ("mi ha drogata e abusato di me", "violenza", None),
+    ("il mio ragazzo mi ha forzata", "violenza", None),
+    # self-harm and suicidal talk said indirectly
+    ("voglio solo dormire per sempre", "suicidio", None),
+    ("vorrei sparire per sempre", "suicidio", None),
+    ("voglio solo che finisca tutto", "suicidio", None),
+    ("ho messo da parte le pastiglie per stanotte", "suicidio", "scorta_di_pastiglie"),
+    ("sto accumulando i sonniferi di nascosto", "suicidio", "scorta_di_pastiglie"),
+    ("mia figlia si chiude in bagno e si taglia", "suicidio", "autolesionismo"),
+    ("meglio se non ci fossi", "suicidio", None),
+    # a family member's collapse, a fall
+    ("la nonna e caduta in bagno non riesce ad alzarsi", "sanitaria", None),
+    ("mio marito caduto non parla", "sanitaria", "caduto_e_non_reagisce"),
+    ("e scivolato sulle scale e non si muove", "sanitaria", "caduto_e_non_reagisce"),
+    ("mio marito e diventato pallido e non parla", "sanitaria", "malore_improvviso"),
+    (
+        "mia madre all improvviso non mi riconosce piu e parla strano",
+        "sanitaria",
+        "malore_improvviso",
+    ),
+    ("mia mamma no respira bene", "sanitaria", None),
+    ("il nonno respira in modo strano", "sanitaria", None),
+    (
+        "l anziano del piano di sopra non si vede da giorni e c e puzza",
+        "sanitaria",
+        "vicino_non_si_vede",
+    ),
+    # children alone, children who took someone's pills
+    ("bambino solo in macchina parcheggio supermercato", "abuso_minori", "bambino_lasciato_solo"),
+    ("mia figlia ha preso le pillole della nonna", "sanitaria", "bambino_ha_ingerito"),
+    ("il bimbo a preso le gocce dal cassetto", "sanitaria", "bambino_ha_ingerito"),
+    # a story with the danger now still fires
+    ("dieci anni fa mi picchiava e adesso e tornato", "violenza", None),
+    ("nel film di ieri c era mio marito che ora mi picchia", "violenza", None),
 ]
 
 NOT_EMERGENCIES = [
@@ -300,6 +349,39 @@ NOT_EMERGENCIES = [
     "ho paura che mi licenzino se chiedo lo smart working",
     "questi turni mi uccidono",
     "orari del social point di Castiglione Olona",
+    # 2026-12-03 (wt16): idioms, games, films, news, long ago, alarms and devices
+    "il capo mi ammazza di lavoro",
+    "muoio dal ridere",
+    "sono morto di stanchezza",
+    "stanco morto stasera",
+    "l allarme non si spegne",
+    "l'allarme della macchina suona da ore",
+    "il sensore di fumo suona sempre",
+    "mi uccide il mal di testa",
+    "ti ammazzo di baci",
+    "nel videogioco il mostro mi uccide sempre",
+    "nel film lui la picchia",
+    "ho sognato che mi picchiava",
+    "al telegiornale un uomo ha ucciso la moglie",
+    "dieci anni fa mio padre mi picchiava, posso avere supporto psicologico?",
+    "quando ero piccola mia madre mi maltrattava, ci sono gruppi di ascolto?",
+    "chi mi segue per la pratica dell isee?",
+    "la dottoressa mi sta seguendo per la dieta",
+    "il corriere e alla porta",
+    "sono chiusa fuori casa senza chiavi",
+    "il custode ci ha chiuso dentro la biblioteca per sbaglio",
+    "il comune sa dove abito per mandarmi la tari?",
+    "il bambino e caduto ma si e rialzato subito",
+    "mia madre e caduta l anno scorso e non si alza piu dal letto, serve assistenza",
+    "mi ha dato un calcio il cavallo al maneggio",
+    "gli ha dato un calcio al pallone",
+    "mia madre con l alzheimer non mi riconosce piu, cerco un centro diurno",
+    "il vicino non si vede da giorni, sara in vacanza",
+    "ho preparato le pastiglie della settimana nel portapillole",
+    "voglio che finisca tutto entro venerdi",
+    "ho paura del buio",
+    "ho paura di volare",
+    "mio figlio ha preso le pillole per l allergia",
     "ciao",
     "",
 ]
@@ -336,6 +418,12 @@ def test_several_kinds_most_specific_first() -> None:
     assert emergency_kind(text) == "suicidio"
 
 
+def test_stories_fire_only_when_the_danger_is_now() -> None:
+    story = "nel film lui la picchia"
+    assert emergency_kinds(story) == () and matching_rules(story) == []
+    assert emergency_kind("nel film lui la picchia, aiuto, ora mio marito mi picchia") == "violenza"
+
+
 def test_every_kind_has_helplines_with_112() -> None:
     assert set(HELPLINES) == set(KIND_PRIORITY)
     for lines in HELPLINES.values():
@@ -346,6 +434,10 @@ def test_lexicon_compiles_without_escapes() -> None:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     macros = data.pop("macros")
+    frames = data.pop("frames")
+    assert set(frames) == {"story", "now"}
+    for pattern in (*frames["story"], *frames["now"]):
+        compile_pattern(pattern, macros)
     assert set(data) == set(KIND_PRIORITY)
     for entry in data.values():
         assert set(entry) <= {"always", "topic", "unless", "situations"}
