@@ -38,6 +38,7 @@ import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -117,48 +118,40 @@ def compile_pattern(pattern: str, macros: dict[str, str] | None = None) -> re.Pa
 
 
 @functools.cache
-def _lexicon() -> dict[str, object]:
+def _lexicon() -> dict[str, Any]:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
-    data: dict[str, object] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
     return data
 
 
-def _macros() -> dict[str, str]:
-    raw = _lexicon().get("macros") or {}
-    assert isinstance(raw, dict)
-    return {str(k): str(v) for k, v in raw.items()}
+def _compiled(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
+    macros = {str(k): str(v) for k, v in (_lexicon().get("macros") or {}).items()}
+    return tuple(compile_pattern(p, macros) for p in patterns or ())
 
 
 @functools.cache
 def _frames() -> _Frames:
-    raw = _lexicon().get("frames") or {}
-    assert isinstance(raw, dict)
-    story, now = (
-        tuple(compile_pattern(p, _macros()) for p in raw.get(part) or ()) for part in ("story", "now")
-    )
-    return _Frames(story, now)
+    frames = _lexicon().get("frames") or {}
+    return _Frames(story=_compiled(frames.get("story")), now=_compiled(frames.get("now")))
 
 
 @functools.cache
 def _rules() -> dict[str, _Rules]:
-    data: dict[str, dict[str, list[str]]] = _lexicon()  # type: ignore[assignment]
-    macros = _macros()
     rules = {}
     for kind in KIND_PRIORITY:
-        entry = data[kind]
-        always, topic, unless = (
-            tuple(compile_pattern(p, macros) for p in entry.get(part) or ())
-            for part in ("always", "topic", "unless")
-        )
+        entry = _lexicon()[kind]
         situations = tuple(
             _Situation(
-                name=str(s["name"]),
-                parts=tuple(compile_pattern(p, macros) for p in s["all"]),
-                unless=tuple(compile_pattern(p, macros) for p in s.get("unless") or ()),
+                name=str(s["name"]), parts=_compiled(s["all"]), unless=_compiled(s.get("unless"))
             )
             for s in entry.get("situations") or ()
         )
-        rules[kind] = _Rules(always, topic, unless, situations)
+        rules[kind] = _Rules(
+            _compiled(entry.get("always")),
+            _compiled(entry.get("topic")),
+            _compiled(entry.get("unless")),
+            situations,
+        )
     return rules
 
 
