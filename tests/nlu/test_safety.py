@@ -431,6 +431,13 @@ NOT_EMERGENCIES = [
     "al corso preparto spiegano cosa fare quando si rompono le acque",
     "l ascensore e bloccato da una settimana",
     "mia madre ha avuto un malore l anno scorso, cerco una badante",
+    "mio marito e strano, all improvviso non mi risponde ai messaggi",
+    "mi sento male quando mi alzo presto",
+    "lui mi sta seguendo per la tesi",
+    "mio marito ha preso il telefono per chiamarvi",
+    "mio figlio sa dove abito, lui viene domenica",
+    "la domanda e caduta nel vuoto, il comune non risponde",
+    "incidente grave sulla statale, ci sono deviazioni?",
     "ciao",
     "",
 ]
