@@ -23,6 +23,11 @@ Policy: err on the side of safety, but not absurdly.
   the house, a restraining order broken, a scream or a thud and then silence on the
   phone, an overdose, self-harm. Their `unless` lists the fiction and sport contexts
   ("nel film lui la uccide", "alla boxe le prende").
+- Stories are not emergencies: a message framed as fiction or news ("nel film lui la
+  picchia", "al telegiornale") or as a calm question about long ago ("dieci anni fa mio
+  padre mi picchiava, posso parlarne con qualcuno?") does not fire, unless it also
+  says the danger is now ("adesso", "ancora", "di nuovo", "aiuto", "ho paura").
+  Both lists are `frames:` in the lexicon.
 
 Every kind's answer should also show 112 for immediate danger (`HELPLINES`).
 """
@@ -33,6 +38,7 @@ import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -62,6 +68,17 @@ class _Situation:
     def matches(self, prepared: str) -> bool:
         return all(p.search(prepared) for p in self.parts) and not any(
             p.search(prepared) for p in self.unless
+        )
+
+
+@dataclass(frozen=True)
+class _Frames:
+    story: tuple[re.Pattern[str], ...]  # fiction, news, long ago
+    now: tuple[re.Pattern[str], ...]  # the danger is present: the story frame does not hold
+
+    def is_story(self, prepared: str) -> bool:
+        return any(p.search(prepared) for p in self.story) and not any(
+            p.search(prepared) for p in self.now
         )
 
 
@@ -101,26 +118,40 @@ def compile_pattern(pattern: str, macros: dict[str, str] | None = None) -> re.Pa
 
 
 @functools.cache
-def _rules() -> dict[str, _Rules]:
+def _lexicon() -> dict[str, Any]:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    return data
+
+
+def _compiled(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
+    macros = {str(k): str(v) for k, v in (_lexicon().get("macros") or {}).items()}
+    return tuple(compile_pattern(p, macros) for p in patterns or ())
+
+
+@functools.cache
+def _frames() -> _Frames:
+    frames = _lexicon().get("frames") or {}
+    return _Frames(story=_compiled(frames.get("story")), now=_compiled(frames.get("now")))
+
+
+@functools.cache
+def _rules() -> dict[str, _Rules]:
     rules = {}
     for kind in KIND_PRIORITY:
-        entry = data[kind]
-        always, topic, unless = (
-            tuple(compile_pattern(p, macros) for p in entry.get(part) or ())
-            for part in ("always", "topic", "unless")
-        )
+        entry = _lexicon()[kind]
         situations = tuple(
             _Situation(
-                name=str(s["name"]),
-                parts=tuple(compile_pattern(p, macros) for p in s["all"]),
-                unless=tuple(compile_pattern(p, macros) for p in s.get("unless") or ()),
+                name=str(s["name"]), parts=_compiled(s["all"]), unless=_compiled(s.get("unless"))
             )
             for s in entry.get("situations") or ()
         )
-        rules[kind] = _Rules(always, topic, unless, situations)
+        rules[kind] = _Rules(
+            _compiled(entry.get("always")),
+            _compiled(entry.get("topic")),
+            _compiled(entry.get("unless")),
+            situations,
+        )
     return rules
 
 
@@ -138,6 +169,8 @@ def emergency_kinds(text: str) -> tuple[str, ...]:
         Kinds among "abuso_minori", "suicidio", "violenza", "sanitaria"; empty if none.
     """
     prepared = _prepare(text)
+    if _frames().is_story(prepared):
+        return ()
     return tuple(kind for kind, rules in _rules().items() if _fires(rules, prepared))
 
 
@@ -164,6 +197,8 @@ def matching_rules(text: str) -> list[tuple[str, str]]:
     """
     prepared = _prepare(text)
     found: list[tuple[str, str]] = []
+    if _frames().is_story(prepared):
+        return found
     for kind, rules in _rules().items():
         found += [(kind, f"always:{i}") for i, p in enumerate(rules.always) if p.search(prepared)]
         if not any(p.search(prepared) for p in rules.unless):

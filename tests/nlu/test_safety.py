@@ -199,6 +199,88 @@ SITUATIONS = [
     ("non vedo piu un motivo per andare avanti", "suicidio", None),
     ("mi voglio togliere di mezzo", "suicidio", None),
     ("che senso ha vivere cosi", "suicidio", None),
+    # 2026-12-03 (wt16): danger now without "aiuto", in every style of writing
+    ("qualcuno mi sta seguendo", "violenza", "seguita_per_strada"),
+    ("MI STA SEGUENDO UNA MACCHINA DA MEZZ ORA", "violenza", "seguita_per_strada"),
+    ("un tizio mi segue da quando sono scesa dal treno", "violenza", "seguita_per_strada"),
+    ("mi ha chiuso dentro e si e preso le chiavi", "violenza", "chiusa_dentro"),
+    ("lui mi ha tolto il telefono e non posso uscire", "violenza", "chiusa_dentro"),
+    ("il mio ex mi scrive che sa dove abito", "violenza", "sa_dove_abito"),
+    ("mi ha dato un pugno in faccia", "violenza", "colpo_ricevuto"),
+    ("mi ha tirato un piatto in testa", "violenza", "colpo_ricevuto"),
+    ("ieri sera gli ha dato due schiaffi davanti a tutti, a mio figlio", "violenza", None),
+    ("io paura marito", "violenza", None),
+    ("tanta paura del mio compagno", "violenza", None),
+    ("mio marito picchia me", "violenza", None),
+    ("lui dice mi ammazza", "violenza", "minaccia_di_morte"),
+    ("marito dice uccide me", "violenza", "minaccia_di_morte"),
+    ("mi ha drogata e abusato di me", "violenza", None),
+    ("il mio ragazzo mi ha forzata", "violenza", None),
+    # self-harm and suicidal talk said indirectly
+    ("voglio solo dormire per sempre", "suicidio", None),
+    ("vorrei sparire per sempre", "suicidio", None),
+    ("voglio solo che finisca tutto", "suicidio", None),
+    ("ho messo da parte le pastiglie per stanotte", "suicidio", "scorta_di_pastiglie"),
+    ("sto accumulando i sonniferi di nascosto", "suicidio", "scorta_di_pastiglie"),
+    ("mia figlia si chiude in bagno e si taglia", "suicidio", "autolesionismo"),
+    ("meglio se non ci fossi", "suicidio", None),
+    # a family member's collapse, a fall
+    ("la nonna e caduta in bagno non riesce ad alzarsi", "sanitaria", None),
+    ("mio marito caduto non parla", "sanitaria", "caduto_e_non_reagisce"),
+    ("e scivolato sulle scale e non si muove", "sanitaria", "caduto_e_non_reagisce"),
+    ("mio marito e diventato pallido e non parla", "sanitaria", "malore_improvviso"),
+    (
+        "mia madre all improvviso non mi riconosce piu e parla strano",
+        "sanitaria",
+        "malore_improvviso",
+    ),
+    ("mia mamma no respira bene", "sanitaria", None),
+    ("il nonno respira in modo strano", "sanitaria", None),
+    (
+        "l anziano del piano di sopra non si vede da giorni e c e puzza",
+        "sanitaria",
+        "vicino_non_si_vede",
+    ),
+    # children alone, children who took someone's pills
+    ("bambino solo in macchina parcheggio supermercato", "abuso_minori", "bambino_lasciato_solo"),
+    ("mia figlia ha preso le pillole della nonna", "sanitaria", "bambino_ha_ingerito"),
+    ("il bimbo a preso le gocce dal cassetto", "sanitaria", "bambino_ha_ingerito"),
+    # short, elliptic, non-native and everyday kinds the net used to leave to the model
+    ("l'istruttore la tocca, mia figlia ha 9 anni", "abuso_minori", "adulto_tocca_bambino"),
+    ("uno sconosciuto chiede a mio figlio foto nude", "abuso_minori", "adulto_tocca_bambino"),
+    ("lui mi violenta", "violenza", None),
+    ("m'ha picchiata di nuovo", "violenza", None),
+    ("lui chiude me in casa", "violenza", None),
+    ("sorella picchiata dal marito", "violenza", None),
+    ("sono ferita e mio marito e ancora in casa", "violenza", "ferita_e_lui_in_casa"),
+    ("mi ha strangolato", "violenza", None),
+    ("ho bisogno di aiuto subito", "violenza", None),
+    ("mio nonno dice che si toglie la vita", "suicidio", None),
+    ("ho scritto un biglietto di addio", "suicidio", None),
+    ("la bimba e caduta dalla finestra", "sanitaria", "caduto_dall_alto"),
+    ("correte mia madre sta malissimo", "sanitaria", "sta_male_urgente"),
+    ("mio padre ha perso molto sangue", "sanitaria", None),
+    ("non riesco a muovere la gamba e parlo male da un ora", "sanitaria", "segni_di_ictus"),
+    # acute danger in everyday and assistant-command words
+    ("chiama i pompieri", "sanitaria", None),
+    ("ho bisogno di un ambulanza", "sanitaria", None),
+    ("sto per svenire", "sanitaria", None),
+    ("ho un malore aiutatemi", "sanitaria", None),
+    ("NON RESPIRO", "sanitaria", "non_respiro"),
+    ("mi si chiude la gola dopo la puntura dell ape", "sanitaria", None),
+    ("qualcuno sta annegando al lago", "sanitaria", None),
+    ("mia moglie sta partorendo in macchina", "sanitaria", None),
+    ("siamo bloccati in ascensore", "sanitaria", None),
+    ("c e un uomo a terra per strada", "sanitaria", None),
+    ("il piccolo si e rovesciato addosso l acqua bollente", "sanitaria", None),
+    ("incidente qui davanti, c e un ferito", "sanitaria", "incidente_con_feriti"),
+    ("mio figlio ha la febbre a 41 e non risponde", "sanitaria", "febbre_alta_e_segni"),
+    ("ci sono i ladri in casa", "violenza", None),
+    ("mi stanno rapinando", "violenza", None),
+    ("stanno entrando i ladri dalla finestra", "violenza", None),
+    # a story with the danger now still fires
+    ("dieci anni fa mi picchiava e adesso e tornato", "violenza", None),
+    ("nel film di ieri c era mio marito che ora mi picchia", "violenza", None),
 ]
 
 NOT_EMERGENCIES = [
@@ -300,6 +382,62 @@ NOT_EMERGENCIES = [
     "ho paura che mi licenzino se chiedo lo smart working",
     "questi turni mi uccidono",
     "orari del social point di Castiglione Olona",
+    # 2026-12-03 (wt16): idioms, games, films, news, long ago, alarms and devices
+    "il capo mi ammazza di lavoro",
+    "muoio dal ridere",
+    "sono morto di stanchezza",
+    "stanco morto stasera",
+    "l allarme non si spegne",
+    "l'allarme della macchina suona da ore",
+    "il sensore di fumo suona sempre",
+    "mi uccide il mal di testa",
+    "ti ammazzo di baci",
+    "nel videogioco il mostro mi uccide sempre",
+    "nel film lui la picchia",
+    "ho sognato che mi picchiava",
+    "al telegiornale un uomo ha ucciso la moglie",
+    "dieci anni fa mio padre mi picchiava, posso avere supporto psicologico?",
+    "quando ero piccola mia madre mi maltrattava, ci sono gruppi di ascolto?",
+    "chi mi segue per la pratica dell isee?",
+    "la dottoressa mi sta seguendo per la dieta",
+    "il corriere e alla porta",
+    "sono chiusa fuori casa senza chiavi",
+    "il custode ci ha chiuso dentro la biblioteca per sbaglio",
+    "il comune sa dove abito per mandarmi la tari?",
+    "il bambino e caduto ma si e rialzato subito",
+    "mia madre e caduta l anno scorso e non si alza piu dal letto, serve assistenza",
+    "mi ha dato un calcio il cavallo al maneggio",
+    "gli ha dato un calcio al pallone",
+    "mia madre con l alzheimer non mi riconosce piu, cerco un centro diurno",
+    "il vicino non si vede da giorni, sara in vacanza",
+    "ho preparato le pastiglie della settimana nel portapillole",
+    "voglio che finisca tutto entro venerdi",
+    "ho paura del buio",
+    "ho paura di volare",
+    "mio figlio ha preso le pillole per l allergia",
+    "ho bisogno di aiuto subito per la domanda del bonus",
+    "mio padre sta male, mi serve urgente un permesso dal lavoro",
+    "il vaso e caduto dal balcone del vicino",
+    "tocca a lui portare i bambini a scuola",
+    "la maestra la tocca sulla spalla per consolarla",
+    "ieri ho visto un film sulla violenza domestica",
+    "ho letto un libro sul suicidio di un poeta",
+    "tra lavoro e figli non respiro, cerco un aiuto per le pulizie",
+    "non respiro bene col naso chiuso",
+    "ieri sono entrati i ladri in casa, come faccio la denuncia?",
+    "ho avuto un incidente l anno scorso, come chiedo il rimborso?",
+    "c e stato un terremoto in Turchia",
+    "qual e il numero dei vigili del fuoco?",
+    "al corso preparto spiegano cosa fare quando si rompono le acque",
+    "l ascensore e bloccato da una settimana",
+    "mia madre ha avuto un malore l anno scorso, cerco una badante",
+    "mio marito e strano, all improvviso non mi risponde ai messaggi",
+    "mi sento male quando mi alzo presto",
+    "lui mi sta seguendo per la tesi",
+    "mio marito ha preso il telefono per chiamarvi",
+    "mio figlio sa dove abito, lui viene domenica",
+    "la domanda e caduta nel vuoto, il comune non risponde",
+    "incidente grave sulla statale, ci sono deviazioni?",
     "ciao",
     "",
 ]
@@ -336,6 +474,12 @@ def test_several_kinds_most_specific_first() -> None:
     assert emergency_kind(text) == "suicidio"
 
 
+def test_stories_fire_only_when_the_danger_is_now() -> None:
+    story = "nel film lui la picchia"
+    assert emergency_kinds(story) == () and matching_rules(story) == []
+    assert emergency_kind("nel film lui la picchia, aiuto, ora mio marito mi picchia") == "violenza"
+
+
 def test_every_kind_has_helplines_with_112() -> None:
     assert set(HELPLINES) == set(KIND_PRIORITY)
     for lines in HELPLINES.values():
@@ -346,6 +490,10 @@ def test_lexicon_compiles_without_escapes() -> None:
     source = resources.files("nlu") / "resources" / "emergenza.yml"
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     macros = data.pop("macros")
+    frames = data.pop("frames")
+    assert set(frames) == {"story", "now"}
+    for pattern in (*frames["story"], *frames["now"]):
+        compile_pattern(pattern, macros)
     assert set(data) == set(KIND_PRIORITY)
     for entry in data.values():
         assert set(entry) <= {"always", "topic", "unless", "situations"}
