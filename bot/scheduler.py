@@ -17,14 +17,15 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC
-from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
+from bot import jobs as job_table
 from bot.db import leases
-from bot.privacy import retention
+from bot.services import Services
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,7 @@ LEASE_NAME = "scheduler"
 LEASE_SECONDS = 30
 RENEW_SECONDS = 10
 
-# The running app's state, for jobs restored from the persistent store (they are stored as
-# "module:function" references, so they cannot carry live objects as arguments).
-_runtime: dict[str, Any] = {}
-
-
-def runtime() -> Any:
-    """The app state of the process running the scheduler (sessions, settings, channels)."""
-    try:
-        return _runtime["state"]
-    except KeyError:
-        raise RuntimeError("scheduler jobs run only inside the web app") from None
+Register = Callable[[AsyncIOScheduler, Settings], None]
 
 
 def acquire(session: Session, *, holder: str, seconds: int = LEASE_SECONDS) -> bool:
@@ -55,35 +46,16 @@ def release(session: Session, *, holder: str) -> None:
     leases.release(session, name=LEASE_NAME, holder=holder)
 
 
-def register_jobs(scheduler: AsyncIOScheduler, state: Any) -> None:
-    """The deployment's recurring jobs (replace_existing: the stored copy follows config)."""
-    console = state.settings.config.console
-    scheduler.add_job(
-        "bot.console.jobs:handoff_tick",
-        "interval",
-        seconds=console.tick_seconds,
-        id="console.handoff_tick",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=60,
-    )
-    from bot.campaigns import jobs as campaign_jobs  # imports bot.scheduler: not at the top
-
-    campaign_jobs.register(scheduler, state)
-    retention.schedule(scheduler)
-
-
-def _new_scheduler(state: Any) -> AsyncIOScheduler:
-    engine = state.sessions.kw["bind"]
+def _new_scheduler(services: Services) -> AsyncIOScheduler:
+    engine = services.sessions.kw["bind"]
     return AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine)}, timezone=UTC)
 
 
-async def _lead(state: Any, holder: str, jobs: Callable[[AsyncIOScheduler, Any], None]) -> None:
+async def _lead(services: Services, holder: str, jobs: Register) -> None:
     scheduler: AsyncIOScheduler | None = None
 
     def try_lease() -> bool:
-        with state.sessions.begin() as session:
+        with services.sessions.begin() as session:
             return acquire(session, holder=holder)
 
     try:
@@ -94,8 +66,8 @@ async def _lead(state: Any, holder: str, jobs: Callable[[AsyncIOScheduler, Any],
                 log.warning("scheduler lease check failed: %s", type(exc).__name__)
                 leader = False
             if leader and scheduler is None:
-                scheduler = _new_scheduler(state)
-                jobs(scheduler, state)
+                scheduler = _new_scheduler(services)
+                jobs(scheduler, services.settings)
                 scheduler.start()
                 log.info("scheduler started (leader %s)", holder)
             elif not leader and scheduler is not None:
@@ -109,19 +81,16 @@ async def _lead(state: Any, holder: str, jobs: Callable[[AsyncIOScheduler, Any],
 
 
 @asynccontextmanager
-async def leadership(
-    state: Any, jobs: Callable[[AsyncIOScheduler, Any], None] = register_jobs
-) -> AsyncIterator[str]:
+async def leadership(services: Services, jobs: Register = job_table.register) -> AsyncIterator[str]:
     """Runs the lease loop while the app runs; yields this process's holder id."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    _runtime["state"] = state
-    task = asyncio.create_task(_lead(state, holder, jobs))
-    try:
-        yield holder
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-        with suppress(Exception), state.sessions.begin() as session:
-            release(session, holder=holder)
-        _runtime.pop("state", None)
+    with job_table.serving(services):
+        task = asyncio.create_task(_lead(services, holder, jobs))
+        try:
+            yield holder
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            with suppress(Exception), services.sessions.begin() as session:
+                release(session, holder=holder)

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,34 +21,20 @@ from bot.campaigns.windows import closed_reason
 from bot.channels.base import Channel
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignStatus
-from bot.scheduler import runtime
+from bot.services import Services
 from bot.settings import CampaignsConfig
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
 
 
-def register(scheduler: Any, _state: Any) -> None:
-    """Adds the recurring job (stored as "bot.campaigns.jobs:campaigns_tick")."""
-    scheduler.add_job(
-        "bot.campaigns.jobs:campaigns_tick",
-        "interval",
-        seconds=TICK_SECONDS,
-        id="campaigns.tick",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,  # a long send keeps later ticks from starting a second sender
-        misfire_grace_time=TICK_SECONDS,
-    )
-
-
-async def campaigns_tick() -> None:
-    """The scheduled job."""
-    state = runtime()
+async def campaigns_tick(services: Services) -> None:
+    """The scheduled job (bot.jobs)."""
     await send_due(
-        sessions=state.sessions,
-        channels=usable(state.settings, getattr(state, "channels", {})),
-        config=state.settings.config.campaigns,
+        sessions=services.sessions,
+        channels=usable(services.settings, services.channels),
+        config=services.settings.config.campaigns,
+        now=services.clock,
     )
 
 

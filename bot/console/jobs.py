@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,9 +21,8 @@ from bot.console.actions import point_name
 from bot.console.delivery import Deliverer
 from bot.db import conversations as repo
 from bot.db import reply_repo
-from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff, HandoffStatus
-from bot.scheduler import runtime
+from bot.services import Services
 from flows.hours import is_open
 from flows.replies import Reply
 from flows.state import DialogueState, Step
@@ -33,45 +31,40 @@ log = logging.getLogger(__name__)
 PULLED_KEEP = timedelta(days=1)  # a web chat page that has not fetched by then is gone
 
 
-async def handoff_tick() -> None:
-    """The scheduled job (stored as "bot.console.jobs:handoff_tick")."""
-    await run_tick(runtime())
-
-
-async def run_tick(state: Any) -> None:
-    """One pass over the queue for the app `state` (tests call this directly)."""
-    out = await asyncio.to_thread(_tick, state)
+async def run_tick(services: Services) -> None:
+    """The scheduled job (bot.jobs): one pass over the queue."""
+    out = await asyncio.to_thread(_tick, services)
     if out:
-        await Deliverer.of(state).send(out)
+        await Deliverer.of(services).send(out)
 
 
-def _open(state: Any, handoff: Handoff) -> bool:
-    points = {p.id: p for p in state.flow_context().social_points}
-    point = points.get(handoff.social_point)
-    return handoff.priority >= 1 or point is None or is_open(point, state.flow_context().now)
+def _open(services: Services, handoff: Handoff) -> bool:
+    context = services.flow_context()
+    point = next((p for p in context.social_points if p.id == handoff.social_point), None)
+    return handoff.priority >= 1 or point is None or is_open(point, context.now)
 
 
-def _tick(state: Any) -> list[OutboundMessage]:
+def _tick(services: Services) -> list[OutboundMessage]:
     out: list[OutboundMessage] = []
-    console = state.settings.config.console
-    with state.sessions.begin() as session:
+    console = services.settings.config.console
+    with services.sessions.begin() as session:
         for handoff in queue.unannounced(session):
-            if _open(state, handoff):
-                out += _announce(session, state, handoff)
-        before = utcnow() - timedelta(minutes=console.queue_timeout_minutes)
+            if _open(services, handoff):
+                out += _announce(session, services, handoff)
+        before = services.clock() - timedelta(minutes=console.queue_timeout_minutes)
         for handoff in queue.timed_out(session, before=before):
-            if _open(state, handoff):
-                out += _offer_callback(session, state, handoff)
-        reply_repo.expire_pulled(session, before=utcnow() - PULLED_KEEP)
+            if _open(services, handoff):
+                out += _offer_callback(session, services, handoff)
+        reply_repo.expire_pulled(session, before=services.clock() - PULLED_KEEP)
     return out
 
 
-def _announce(session: Session, state: Any, handoff: Handoff) -> list[OutboundMessage]:
-    handoff.announced_at = utcnow()
-    name = point_name(state, handoff.social_point)
+def _announce(session: Session, services: Services, handoff: Handoff) -> list[OutboundMessage]:
+    handoff.announced_at = services.clock()
+    name = point_name(services, handoff.social_point)
     out = []
     folded = bool((handoff.summary or {}).get("folded_into"))  # its burst was announced
-    if (chat := state.settings.config.console.telegram_operators_chat_id) and not folded:
+    if (chat := services.settings.config.console.telegram_operators_chat_id) and not folded:
         level = "EMERGENZA" if handoff.priority >= 1 else "normale"
         text = f"Nuova richiesta in coda, priorità {level}, {name}."
         out.append(OutboundMessage("telegram", str(chat), Reply(text)))
@@ -81,17 +74,19 @@ def _announce(session: Session, state: Any, handoff: Handoff) -> list[OutboundMe
     if DialogueState.load(repo.load_state(session, conversation=conv)).step is not Step.HUMAN:
         return out  # the resident is answering the callback offer: don't talk over it
     place = queue.position(session, handoff=handoff)
-    reply = notices.queue_position(place, name, state.settings.config.console.minutes_per_case)
+    reply = notices.queue_position(place, name, services.settings.config.console.minutes_per_case)
     log.info("queue position sent handoff=%s position=%s", handoff.id, place)
     return notices.record(session, conversation=conv, replies=[reply]) + out
 
 
-def _offer_callback(session: Session, state: Any, handoff: Handoff) -> list[OutboundMessage]:
-    handoff.callback_offered_at = utcnow()
+def _offer_callback(
+    session: Session, services: Services, handoff: Handoff
+) -> list[OutboundMessage]:
+    handoff.callback_offered_at = services.clock()
     found = _conv(session, handoff)
     conv = repo.lock_conversation(session, channel=found.channel, address=found.address)
     reply = notices.offer_callback(
-        session, conversation=conv, point=point_name(state, handoff.social_point)
+        session, conversation=conv, point=point_name(services, handoff.social_point)
     )
     if reply is None:
         return []

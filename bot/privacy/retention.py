@@ -11,7 +11,6 @@ import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from bot.db import console_repo
 from bot.db.metadata import metadata
 from bot.db.models import ConversationState
 from bot.privacy.registry import Retention, declarations
+from bot.services import Services
 from flows.intake import INTAKE_TTL
 from flows.state import Step
 
@@ -146,16 +146,13 @@ def purge_log_files(log_dir: Path, *, cutoff: datetime, dry_run: bool) -> dict[s
     return counts
 
 
-def purge_job() -> None:
-    """The daily scheduler job: purges with the running app's settings."""
-    from bot.db.base import utcnow
-    from bot.scheduler import runtime
-
-    state = runtime()
-    privacy = state.settings.config.privacy
+def purge_job(services: Services) -> None:
+    """The daily scheduler job (bot.jobs): purges with the running app's settings."""
+    privacy = services.settings.config.privacy
     days = privacy.retention_days.model_dump()
-    with state.sessions.begin() as session:
-        counts = purge(session, retention_days=days, now=utcnow(), log_dir=privacy.log_dir)
+    with services.sessions.begin() as session:
+        now = services.clock()
+        counts = purge(session, retention_days=days, now=now, log_dir=privacy.log_dir)
     files = sum(n for key, n in counts.items() if key.startswith(FILES))
     log.info("retention purge done rows=%d files=%d", sum(counts.values()) - files, files)
 
@@ -181,37 +178,9 @@ def expire_intakes(session: Session, *, now: datetime) -> int:
     return expired
 
 
-def expire_intakes_job() -> None:
-    """The scheduler job behind `expire_intakes`, every INTAKE_SWEEP."""
-    from bot.db.base import utcnow
-    from bot.scheduler import runtime
-
-    with runtime().sessions.begin() as session:
-        expired = expire_intakes(session, now=utcnow())
+def expire_intakes_job(services: Services) -> None:
+    """The scheduler job (bot.jobs) behind `expire_intakes`, every INTAKE_SWEEP."""
+    with services.sessions.begin() as session:
+        expired = expire_intakes(session, now=services.clock())
     if expired:
         log.info("expired intakes removed count=%d", expired)
-
-
-def schedule(scheduler: Any) -> None:
-    """Adds the daily purge (03:30 UTC, quiet hours) and the intake sweep."""
-    scheduler.add_job(
-        "bot.privacy.retention:expire_intakes_job",
-        "interval",
-        seconds=int(INTAKE_SWEEP.total_seconds()),
-        id="privacy.expire_intakes",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=int(INTAKE_SWEEP.total_seconds()),
-    )
-    scheduler.add_job(
-        "bot.privacy.retention:purge_job",
-        "cron",
-        hour=3,
-        minute=30,
-        id="privacy.retention_purge",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=6 * 3600,  # a leader that was down at 03:30 still purges that day
-    )

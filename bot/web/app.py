@@ -18,6 +18,7 @@ from bot.db import handoffs
 from bot.db.engine import create_db_engine, session_factory
 from bot.frontdesk import FrontDesk
 from bot.privacy import crypto
+from bot.services import Services
 from bot.settings import Settings, load_settings
 from bot.web import limits, routes_chat, routes_chat_updates, routes_health, routes_webhooks
 from bot.web.security_headers import SecurityHeaders
@@ -60,11 +61,18 @@ def create_app(
         )
         console.start(app)
         try:
-            async with (
-                routes_webhooks.messaging_channels(app, polling=telegram_polling),
-                scheduler.leadership(app.state),
-            ):
-                yield
+            async with routes_webhooks.messaging_channels(app, polling=telegram_polling):
+                app.state.services = Services(
+                    settings=settings,
+                    sessions=sessions,
+                    nlu=client,
+                    flow_context=app.state.flow_context,
+                    desk=app.state.desk,
+                    dispatcher=app.state.dispatcher,
+                    channels=app.state.channels,
+                )
+                async with scheduler.leadership(app.state.services):
+                    yield
         finally:
             await client.aclose()
             engine.dispose()

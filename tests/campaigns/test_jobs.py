@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns import jobs, outbox
@@ -52,16 +50,6 @@ def test_due_campaigns_wait_for_their_time_and_for_quiet_hours(
     assert tick(channel_settings, sessions, OPEN) == [soon.id]
     assert tick(channel_settings, sessions, OPEN + timedelta(hours=2)) == [later.id]
     assert fake_telegram.sent_per_chat == {"9001": 2}
-
-
-def test_the_job_is_stored_in_the_database(db_url: str, sessions: sessionmaker[Session]) -> None:
-    engine = sessions.kw["bind"]
-    for _ in range(2):  # a restart finds the same job
-        scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine)})
-        scheduler.start(paused=True)
-        jobs.register(scheduler, None)
-        assert [j.id for j in scheduler.get_jobs()] == ["campaigns.tick"]
-        scheduler.shutdown(wait=False)
 
 
 def test_whatsapp_without_a_template_is_not_used_for_campaigns(settings: Settings) -> None:

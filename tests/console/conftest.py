@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ from bot.console.accounts import create_operator
 from bot.db import conversations as repo
 from bot.db import handoffs
 from bot.db.models import Direction, Handoff
+from bot.services import Services
 from bot.settings import Settings
 from bot.web import chat_sessions
 from flows.state import DialogueState, Step
@@ -135,6 +137,18 @@ def updates(web: TestClient, session: str, after: int = 0) -> list[dict]:
 
 def at_fixed_time(web: TestClient, now: datetime = OPEN_NOW) -> None:
     """Makes the app's clock (flow context) say `now`, for opening-hours decisions."""
-    state = web.app.state  # type: ignore[attr-defined]
-    real = state.flow_context
-    state.flow_context = lambda: replace(real(), now=now)
+    real = app_services(web).flow_context
+    swap_services(web, flow_context=lambda: replace(real(), now=now))
+
+
+def app_services(web: TestClient) -> Services:
+    """The services of the running app."""
+    found: Services = web.app.state.services  # type: ignore[attr-defined]
+    return found
+
+
+def swap_services(web: TestClient, **changes: Any) -> Services:
+    """Replaces some of the running app's services (routes and jobs read them per call)."""
+    new = replace(app_services(web), **changes)
+    web.app.state.services = new  # type: ignore[attr-defined]
+    return new

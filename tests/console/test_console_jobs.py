@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import scheduler
-from bot.console.jobs import run_tick
+from bot import jobs, scheduler
 from bot.db import conversations as repo
 from bot.db.base import utcnow
 from bot.db.console_models import SchedulerLease
@@ -19,10 +18,12 @@ from bot.settings import ConsoleConfig
 from flows.state import DialogueState, Step
 from tests.console.conftest import (
     OPEN_NOW,
+    app_services,
     at_fixed_time,
     handoff,
     queue_resident,
     resident_headers,
+    swap_services,
     updates,
 )
 from tests.console.test_console_actions import FakeTelegram
@@ -31,21 +32,22 @@ RESIDENT = "resident-web-0002"
 
 
 def tick(client: TestClient) -> None:
-    client.portal.call(run_tick, client.app.state)  # type: ignore[attr-defined]
+    """One run of the stored job, as the scheduler leader makes it."""
+    with jobs.serving(app_services(client)):
+        client.portal.call(jobs.run, "console.handoff_tick")
 
 
 def test_new_requests_get_position_and_estimate_and_the_group_is_told(
     client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     group = FakeTelegram()
-    state = client.app.state  # type: ignore[attr-defined]
-    state.channels = {"telegram": group}
-    state.settings = state.settings.model_copy(
-        update={
-            "config": state.settings.config.model_copy(
-                update={"console": ConsoleConfig(telegram_operators_chat_id="-100123")}
-            )
-        }
+    settings = app_services(client).settings
+    console = ConsoleConfig(telegram_operators_chat_id="-100123")
+    config = settings.config.model_copy(update={"console": console})
+    swap_services(
+        client,
+        channels={"telegram": group},
+        settings=settings.model_copy(update={"config": config}),
     )
     at_fixed_time(client)
     queue_resident(sessions, address="resident-first")

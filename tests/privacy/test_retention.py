@@ -20,7 +20,7 @@ from bot.db.console_models import AuditEntry, OperatorNote
 from bot.db.models import Conversation, ConversationState, Handoff, Message, NeedEvent
 from bot.privacy.crypto import address_index
 from bot.privacy.registry import Subject
-from bot.privacy.retention import UnknownRetentionKind, purge, schedule
+from bot.privacy.retention import UnknownRetentionKind, purge
 from bot.settings import RetentionDays
 from tests.privacy.conftest import fill_resident
 
@@ -136,24 +136,6 @@ def test_cli_purge_dry_run_prints_counts(
     result = CliRunner().invoke(app, ["privacy", "purge"])
     assert json.loads(result.stdout.strip().splitlines()[-1])["rows"]["consent_ledger"] == 1
     assert count(sessions, Message) == 0
-
-
-def test_daily_job_is_scheduled() -> None:
-    class Recorder:
-        def __init__(self) -> None:
-            self.jobs: list[tuple[str, str, dict]] = []
-
-        def add_job(self, func: str, trigger: str, **kw: object) -> None:
-            self.jobs.append((func, trigger, kw))
-
-    rec = Recorder()
-    schedule(rec)
-    jobs = {kw["id"]: (func, trigger, kw) for func, trigger, kw in rec.jobs}
-    func, trigger, kw = jobs["privacy.retention_purge"]
-    assert func == "bot.privacy.retention:purge_job" and trigger == "cron" and kw["hour"] == 3
-    func, trigger, kw = jobs["privacy.expire_intakes"]
-    assert func == "bot.privacy.retention:expire_intakes_job" and trigger == "interval"
-    assert kw["seconds"] <= 600
 
 
 def write_log(path: Path, *, days_old: float, now: datetime = NOW, text: str = "log\n") -> Path:
