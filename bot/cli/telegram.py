@@ -8,7 +8,8 @@ import re
 import typer
 from telegram.error import TelegramError
 
-from bot.channels.telegram import BOT_COMMANDS, Telegram, build_bot
+from bot.channels import factory
+from bot.channels.telegram import BOT_COMMANDS
 from bot.cli.common import fail, print_json, settings_or_exit
 from bot.settings import Settings
 
@@ -23,8 +24,9 @@ _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 def set_webhook() -> None:
     """Registers PUBLIC_BASE_URL/webhooks/telegram with its secret, and the bot's commands."""
     settings = settings_or_exit()
-    token, secret, url = _webhook_settings(settings)
-    bot = Telegram(build_bot(token, base_url=settings.env.TELEGRAM_API_BASE_URL, max_retries=1))
+    secret, url = _webhook_settings(settings)
+    bot = factory.telegram(settings, max_retries=1)
+    assert bot is not None  # _webhook_settings checked the token
 
     async def register() -> None:
         try:
@@ -40,7 +42,7 @@ def set_webhook() -> None:
     print_json({"webhook": url, "commands": [f"/{name}" for name, _ in BOT_COMMANDS]})
 
 
-def _webhook_settings(settings: Settings) -> tuple[str, str, str]:
+def _webhook_settings(settings: Settings) -> tuple[str, str]:
     env = settings.env
     if env.TELEGRAM_BOT_TOKEN is None:
         fail("TELEGRAM_BOT_TOKEN is not set", code=2)
@@ -52,4 +54,4 @@ def _webhook_settings(settings: Settings) -> tuple[str, str, str]:
     if not _SECRET.match(secret):
         fail("TELEGRAM_WEBHOOK_SECRET: use 1-256 characters among A-Z a-z 0-9 _ -", code=2)
     url = env.PUBLIC_BASE_URL.rstrip("/") + WEBHOOK_PATH
-    return env.TELEGRAM_BOT_TOKEN.get_secret_value(), secret, url
+    return secret, url

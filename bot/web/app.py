@@ -10,15 +10,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot import scheduler
+from bot.channels import factory
 from bot.console import campaign_routes
 from bot.console import web as console
 from bot.console.auth import secure_cookies
-from bot.context import flow_context_factory
 from bot.db import handoffs
 from bot.db.engine import create_db_engine, session_factory
-from bot.frontdesk import FrontDesk
 from bot.privacy import crypto
-from bot.services import Services
+from bot.services import build as build_services
 from bot.settings import Settings, load_settings
 from bot.web import limits, routes_chat, routes_chat_updates, routes_health, routes_webhooks
 from bot.web.security_headers import SecurityHeaders
@@ -47,32 +46,23 @@ def create_app(
         client = nlu or settings.nlu_client()
         # The ISTAT municipality index takes ~0.5 s to build: not on a resident's first message.
         await asyncio.to_thread(canonical_comune, "Tradate")
-        app.state.settings = settings
-        app.state.sessions = sessions
-        app.state.abuse_limits = limits.AbuseLimits.from_settings(settings)
         handoffs.configure_folding(settings.config.abuse)
-        app.state.nlu = client
-        app.state.flow_context = flow_context_factory(settings, sessions)
-        app.state.desk = FrontDesk(
-            sessions=sessions,
-            nlu=client,
-            context=app.state.flow_context,
-            consent_wording=settings.config.campaigns.wording_version,
-        )
+        channels = factory.messaging(settings, sessions)
+        services = build_services(settings, sessions, nlu=client, channels=channels)
+        app.state.services = services
+        app.state.abuse_limits = limits.AbuseLimits.from_settings(settings)
+        # Until every route takes the services: the same objects under their old names.
+        app.state.settings, app.state.sessions = settings, sessions
+        app.state.nlu, app.state.desk = client, services.desk
+        app.state.flow_context, app.state.channels = services.flow_context, channels
+        app.state.dispatcher = services.dispatcher
         console.start(app)
         try:
-            async with routes_webhooks.messaging_channels(app, polling=telegram_polling):
-                app.state.services = Services(
-                    settings=settings,
-                    sessions=sessions,
-                    nlu=client,
-                    flow_context=app.state.flow_context,
-                    desk=app.state.desk,
-                    dispatcher=app.state.dispatcher,
-                    channels=app.state.channels,
-                )
-                async with scheduler.leadership(app.state.services):
-                    yield
+            async with (
+                routes_webhooks.messaging_channels(services, polling=telegram_polling),
+                scheduler.leadership(services),
+            ):
+                yield
         finally:
             await client.aclose()
             engine.dispose()

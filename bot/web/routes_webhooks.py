@@ -12,23 +12,23 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import ImmutableMultiDict
 
-from bot.channels.base import Channel, InboundMessage
+from bot.channels import factory
+from bot.channels.base import InboundMessage
 from bot.channels.delivery import Dispatcher
-from bot.channels.telegram import Telegram, TelegramUpdate, build_bot
-from bot.channels.webchat import WebChat
-from bot.channels.whatsapp import WhatsApp, build_client
-from bot.settings import Settings
+from bot.channels.telegram import Telegram, TelegramUpdate
+from bot.channels.whatsapp import WhatsApp
+from bot.services import Services, services
 from bot.web import limits
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ async def _read_capped(request: Request) -> bytes:
 
 
 async def _accept(request: Request, message: InboundMessage, first: partial[Any] | None) -> None:
-    dispatcher: Dispatcher = request.app.state.dispatcher
+    dispatcher = services(request).dispatcher
     if limits.over_resident_limit(request, message):  # abuse limits (issue 18, bot/web/limits)
         return
     try:
@@ -87,10 +87,11 @@ async def _accept(request: Request, message: InboundMessage, first: partial[Any]
 async def telegram_webhook(request: Request) -> Response:
     """An Update from Telegram, authenticated by the secret token given at set-webhook."""
     try:
-        telegram: Telegram | None = request.app.state.telegram
-        if telegram is None:
+        found = services(request)
+        telegram = found.channels.get("telegram")
+        if not isinstance(telegram, Telegram):
             raise Rejected(404, "telegram channel not configured")
-        secret = request.app.state.settings.env.TELEGRAM_WEBHOOK_SECRET
+        secret = found.settings.env.TELEGRAM_WEBHOOK_SECRET
         given = request.headers.get(TELEGRAM_SECRET_HEADER, "").encode()
         if secret is None or not hmac.compare_digest(given, secret.get_secret_value().encode()):
             raise Rejected(403, "bad secret token")
@@ -113,8 +114,9 @@ async def telegram_webhook(request: Request) -> Response:
 
 async def _twilio_form(request: Request) -> tuple[WhatsApp, ImmutableMultiDict[str, str]]:
     """The verified form fields of a Twilio webhook (signature over the public URL)."""
-    whatsapp: WhatsApp | None = request.app.state.whatsapp
-    if whatsapp is None:
+    found = services(request)
+    whatsapp = found.channels.get("whatsapp")
+    if not isinstance(whatsapp, WhatsApp):
         raise Rejected(404, "whatsapp channel not configured")
     _require_media_type(request, "application/x-www-form-urlencoded")
     body = await _read_capped(request)
@@ -124,7 +126,7 @@ async def _twilio_form(request: Request) -> tuple[WhatsApp, ImmutableMultiDict[s
         raise Rejected(400, "body is not a form") from exc
     form = ImmutableMultiDict(pairs)
     # Behind a TLS proxy request.url is http://internal-host: Twilio signed the public URL.
-    base = str(request.app.state.settings.env.PUBLIC_BASE_URL).rstrip("/")
+    base = str(found.settings.env.PUBLIC_BASE_URL).rstrip("/")
     query = f"?{request.url.query}" if request.url.query else ""
     signature = request.headers.get(TWILIO_SIGNATURE_HEADER, "")
     if not whatsapp.signature_valid(base + request.url.path + query, form, signature):
@@ -170,48 +172,35 @@ async def whatsapp_status(request: Request) -> Response:
 
 
 @asynccontextmanager
-async def messaging_channels(app: FastAPI, *, polling: bool = False) -> AsyncIterator[None]:
-    """Builds the enabled channels and the dispatcher on `app.state`, and closes them.
-
-    Expects `app.state.settings`, `.sessions` and `.desk`; sets `.telegram`, `.whatsapp`
-    (None when off), `.channels` (name -> adapter, for anyone sending replies) and
-    `.dispatcher`.
+async def messaging_channels(services: Services, *, polling: bool = False) -> AsyncIterator[None]:
+    """Opens the app's channels and runs the dispatcher's recovery; closes them after.
 
     Args:
-        app: the application being started.
+        services: the app's services (channels built by bot.channels.factory).
         polling: long-poll Telegram instead of waiting for its webhook (development).
     """
-    settings: Settings = app.state.settings
-    telegram = _telegram(settings)
-    whatsapp = _whatsapp(settings, app)
-    adapters = (WebChat(), telegram, whatsapp)
-    channels: dict[str, Channel] = {c.name: c for c in adapters if c is not None}
-    dispatcher = Dispatcher(desk=app.state.desk, sessions=app.state.sessions, channels=channels)
-    app.state.telegram, app.state.whatsapp = telegram, whatsapp
-    app.state.channels, app.state.dispatcher = channels, dispatcher
+    dispatcher = services.dispatcher
+    telegram = services.channels.get("telegram")
     poller: asyncio.Task[None] | None = None
-    if telegram is not None:
-        await telegram.start()
-        if polling:
-            timeout = settings.config.telegram.polling_timeout_seconds
+    async with factory.opened(services.channels):
+        if isinstance(telegram, Telegram) and polling:
+            timeout = services.settings.config.telegram.polling_timeout_seconds
             handle = partial(_accept_polled, dispatcher, telegram)
             poller = asyncio.create_task(telegram.poll(handle, timeout=timeout))
-    elif polling:
-        log.warning("telegram polling requested but the telegram channel is off")
-    # Every worker looks for unhandled messages and due replies (on start, then every few
-    # seconds): the database decides who handles each one.
-    recovery = asyncio.create_task(dispatcher.recovery())
-    try:
-        yield
-    finally:
-        for task in (poller, recovery):
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-        await dispatcher.close()
-        if telegram is not None:
-            await telegram.stop()
+        elif polling:
+            log.warning("telegram polling requested but the telegram channel is off")
+        # Every worker looks for unhandled messages and due replies (on start, then every few
+        # seconds): the database decides who handles each one.
+        recovery = asyncio.create_task(dispatcher.recovery())
+        try:
+            yield
+        finally:
+            for task in (poller, recovery):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+            await dispatcher.close()
 
 
 async def _accept_polled(
@@ -220,49 +209,3 @@ async def _accept_polled(
     query_id = update.callback_query_id
     first = partial(telegram.answer_callback, query_id) if query_id else None
     await dispatcher.accept(update.message, first=first)
-
-
-def _enabled(settings: Settings, channel: str, required: Mapping[str, object]) -> bool:
-    if channel not in settings.config.channels.enabled:
-        return False
-    if missing := [name for name, value in required.items() if not value]:
-        log.warning("%s channel enabled but not configured: set %s", channel, ", ".join(missing))
-        return False
-    return True
-
-
-def _telegram(settings: Settings) -> Telegram | None:
-    env = settings.env
-    if not _enabled(settings, "telegram", {"TELEGRAM_BOT_TOKEN": env.TELEGRAM_BOT_TOKEN}):
-        return None
-    assert env.TELEGRAM_BOT_TOKEN is not None
-    token = env.TELEGRAM_BOT_TOKEN.get_secret_value()
-    config = settings.config.telegram
-    bot = build_bot(
-        token,
-        base_url=env.TELEGRAM_API_BASE_URL,
-        max_retries=config.max_retries,
-        timeout=config.timeout_seconds,
-    )
-    return Telegram(bot)
-
-
-def _whatsapp(settings: Settings, app: FastAPI) -> WhatsApp | None:
-    env = settings.env
-    required = {"TWILIO_ACCOUNT_SID": env.TWILIO_ACCOUNT_SID,
-                "TWILIO_AUTH_TOKEN": env.TWILIO_AUTH_TOKEN,
-                "TWILIO_WHATSAPP_FROM": env.TWILIO_WHATSAPP_FROM,
-                "PUBLIC_BASE_URL": env.PUBLIC_BASE_URL}  # fmt: skip
-    if not _enabled(settings, "whatsapp", required):
-        return None
-    assert env.TWILIO_ACCOUNT_SID and env.TWILIO_AUTH_TOKEN and env.TWILIO_WHATSAPP_FROM
-    auth_token = env.TWILIO_AUTH_TOKEN.get_secret_value()
-    client = build_client(env.TWILIO_ACCOUNT_SID, auth_token, base_url=env.TWILIO_API_BASE_URL)
-    return WhatsApp(
-        client=client,
-        auth_token=auth_token,
-        sender=env.TWILIO_WHATSAPP_FROM,
-        sessions=app.state.sessions,
-        status_callback=f"{str(env.PUBLIC_BASE_URL).rstrip('/')}/webhooks/whatsapp/status",
-        config=settings.config.whatsapp,
-    )
