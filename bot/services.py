@@ -1,7 +1,7 @@
 """The running deployment's services, built once by the composition root and passed on.
 
 The web app's lifespan (bot.web.app) and each CLI command build one `Services`; routes get
-it through the `services` dependency, scheduled jobs (bot.jobs) and console actions as an
+it through the `app_services` dependency, scheduled jobs (bot.jobs) and console actions as an
 argument. Nothing reaches for a process-global instead.
 """
 
@@ -65,7 +65,7 @@ def build(
     )
 
 
-def services(request: Request) -> Services:
+def app_services(request: Request) -> Services:
     """The app's services, as a FastAPI dependency (or called with the request)."""
     found: Services = request.app.state.services
     return found

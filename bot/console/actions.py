@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +18,7 @@ from bot.console.delivery import Deliverer
 from bot.db import console_repo
 from bot.db import conversations as repo
 from bot.db.models import Conversation, Handoff
+from bot.services import Services
 from flows.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ class NotVisible(Denied):
     """No such handoff among the operator's Social Points (answered as 404)."""
 
 
-def point_name(state: Any, point_id: str) -> str:
-    names = {p.id: p.name for p in state.settings.config.social_points}
+def point_name(services: Services, point_id: str) -> str:
+    names = {p.id: p.name for p in services.settings.config.social_points}
     return names.get(point_id, point_id)
 
 
@@ -67,9 +67,9 @@ def held(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff, Co
     return handoff, conv
 
 
-async def take(state: Any, who: Principal, handoff_id: int) -> bool:
+async def take(services: Services, who: Principal, handoff_id: int) -> bool:
     """Prendi in carico: atomic; the resident is told who joined. False when someone was first."""
-    sessions: sessionmaker[Session] = state.sessions
+    sessions: sessionmaker[Session] = services.sessions
 
     def apply() -> list[OutboundMessage] | None:
         with sessions.begin() as session:
@@ -78,7 +78,7 @@ async def take(state: Any, who: Principal, handoff_id: int) -> bool:
                 session, handoff_id=handoff_id, operator_id=who.operator_id, points=who.points
             ):
                 return None
-            point = point_name(state, handoff.social_point)
+            point = point_name(services, handoff.social_point)
             console_repo.audit(
                 session,
                 operator_id=who.operator_id,
@@ -93,13 +93,13 @@ async def take(state: Any, who: Principal, handoff_id: int) -> bool:
     if out is None:
         return False
     log.info("handoff taken id=%s operator=%s", handoff_id, who.operator_id)
-    await Deliverer.of(state).send(out)
+    await Deliverer.of(services).send(out)
     return True
 
 
-async def reply(state: Any, who: Principal, handoff_id: int, text: str) -> int:
+async def reply(services: Services, who: Principal, handoff_id: int, text: str) -> int:
     """Sends the operator's words; stored as an outbound message. Returns failed deliveries."""
-    sessions: sessionmaker[Session] = state.sessions
+    sessions: sessionmaker[Session] = services.sessions
 
     def apply() -> tuple[list[OutboundMessage], int]:
         with sessions.begin() as session:
@@ -121,12 +121,12 @@ async def reply(state: Any, who: Principal, handoff_id: int, text: str) -> int:
             return out, message.id
 
     out, line = await asyncio.to_thread(apply)
-    return await Deliverer.of(state).send(out, lines=[line])
+    return await Deliverer.of(services).send(out, lines=[line])
 
 
-def note(state: Any, who: Principal, handoff_id: int, text: str) -> None:
+def note(services: Services, who: Principal, handoff_id: int, text: str) -> None:
     """An internal note (sync: called from a threadpool route)."""
-    with state.sessions.begin() as session:
+    with services.sessions.begin() as session:
         _handoff, conv = _actable(session, who, handoff_id)
         console_repo.add_note(
             session, conversation_id=conv.id, operator_id=who.operator_id, text=text
@@ -141,10 +141,10 @@ def note(state: Any, who: Principal, handoff_id: int, text: str) -> None:
 
 
 async def transfer(
-    state: Any, who: Principal, handoff_id: int, point: str, to_operator: int | None
+    services: Services, who: Principal, handoff_id: int, point: str, to_operator: int | None
 ) -> None:
     """To another Social Point's queue, or straight to one of its operators."""
-    sessions: sessionmaker[Session] = state.sessions
+    sessions: sessionmaker[Session] = services.sessions
 
     def apply() -> list[OutboundMessage]:
         with sessions.begin() as session:
@@ -173,7 +173,7 @@ async def transfer(
                 handoff_id=handoff_id,
                 detail={"social_point": point, "operator_id": to_operator},
             )
-            name = point_name(state, point)
+            name = point_name(services, point)
             said = (
                 notices.operator_joined(target.first_name, name)
                 if target
@@ -181,12 +181,12 @@ async def transfer(
             )
             return notices.record(session, conversation=conv, replies=[said])
 
-    await Deliverer.of(state).send(await asyncio.to_thread(apply))
+    await Deliverer.of(services).send(await asyncio.to_thread(apply))
 
 
-async def resolve(state: Any, who: Principal, handoff_id: int) -> None:
+async def resolve(services: Services, who: Principal, handoff_id: int) -> None:
     """Closes the case; the bot resumes and asks the resident for a 1-5 rating."""
-    sessions: sessionmaker[Session] = state.sessions
+    sessions: sessionmaker[Session] = services.sessions
 
     def apply() -> tuple[ChannelName, str]:
         with sessions.begin() as session:
@@ -204,5 +204,5 @@ async def resolve(state: Any, who: Principal, handoff_id: int) -> None:
             return conv.channel, conv.address  # type: ignore[return-value]
 
     channel, address = await asyncio.to_thread(apply)
-    replies = await state.desk.operator_closed(channel, address)
-    await Deliverer.of(state).send(replies)
+    replies = await services.desk.operator_closed(channel, address)
+    await Deliverer.of(services).send(replies)

@@ -23,6 +23,7 @@ from limits.strategies import MovingWindowRateLimiter
 from bot.db import console_repo
 from bot.db.base import utcnow
 from bot.db.console_models import Operator
+from bot.services import app_services
 from bot.settings import ConsoleConfig, Settings
 
 SESSION_COOKIE = "fd_console"
@@ -122,10 +123,10 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 def open_session(request: Request, operator: Operator) -> str:
     """Stores a new login for the operator and returns the cookie value."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = app_services(request).settings
     token = new_token()
     expires = utcnow() + timedelta(hours=settings.config.console.session_hours)
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         operator = session.merge(operator)
         console_repo.create_session(
             session, operator=operator, token=token, csrf_token=new_token(), expires_at=expires
@@ -138,7 +139,7 @@ def principal(request: Request) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired()
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         found = console_repo.session_operator(session, token=token)
     if found is None:
         raise LoginRequired()

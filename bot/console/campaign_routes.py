@@ -24,6 +24,7 @@ from bot.console.routes_admin import Admin, AdminPost, audit_action
 from bot.console.templating import ROME, page
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignStatus
+from bot.services import app_services
 from flows.copy import say
 from flows.subscriptions import topic_label
 
@@ -39,7 +40,7 @@ def _audience(channel: str, topic: list[str], comune: list[str]) -> outbox.Audie
 
 @router.get("", response_class=HTMLResponse)
 def campaigns_page(request: Request, who: Admin, error: str | None = None) -> Response:
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         campaigns = session.scalars(select(Campaign).order_by(Campaign.id.desc())).all()
         rows = [(c, report.summary(session, campaign=c)) for c in campaigns]
     return page(
@@ -50,7 +51,7 @@ def campaigns_page(request: Request, who: Admin, error: str | None = None) -> Re
         rows=rows,
         error=error,
         topics=[(t, topic_label(t)) for t in topics()],
-        comuni=request.app.state.settings.config.territory.comuni,
+        comuni=app_services(request).settings.config.territory.comuni,
         stop_button=say("campaign_stop_button"),
         stop_hint=say("campaign_stop_hint"),
     )
@@ -66,7 +67,7 @@ def audience_count(
 ) -> JSONResponse:
     """The live count shown by the composer while the admin picks the audience."""
     audience = _audience(channel, topic or [], comune or [])
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         return JSONResponse({"recipients": outbox.audience_size(session, audience=audience)})
 
 
@@ -86,7 +87,7 @@ def create_campaign(
         when = datetime.fromisoformat(at).replace(tzinfo=ROME) if at else utcnow()
     except ValueError:
         return campaigns_page(request, who, error="Data e ora non valide.")
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         campaign, _ = outbox.create_campaign(
             session, title=title, text=text, audience=audience, scheduled_at=when
         )
@@ -95,7 +96,7 @@ def create_campaign(
 
 
 def _campaign(request: Request, campaign_id: int) -> Campaign:
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise HTTPException(404)
@@ -105,7 +106,7 @@ def _campaign(request: Request, campaign_id: int) -> Campaign:
 @router.get("/{campaign_id}", response_class=HTMLResponse)
 def campaign_page(request: Request, who: Admin, campaign_id: int) -> Response:
     campaign = _campaign(request, campaign_id)
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         summary = report.summary(session, campaign=campaign)
     return page(request, "admin_campaign.html", who, campaign=campaign, summary=summary)
 
@@ -113,7 +114,7 @@ def campaign_page(request: Request, who: Admin, campaign_id: int) -> Response:
 @router.get("/{campaign_id}/report.csv")
 def campaign_csv(request: Request, who: Admin, campaign_id: int) -> Response:
     campaign = _campaign(request, campaign_id)
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         body = report.as_csv(session, campaign=campaign)
         audit_action(session, who, "export_campaign", campaign_id=campaign_id)
     disposition = f'attachment; filename="campagna-{campaign_id}.csv"'
@@ -126,7 +127,7 @@ def campaign_csv(request: Request, who: Admin, campaign_id: int) -> Response:
 def cancel_campaign(request: Request, who: AdminPost, campaign_id: int) -> Response:
     campaign = _campaign(request, campaign_id)
     if campaign.status not in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
-        with request.app.state.sessions.begin() as session:
+        with app_services(request).sessions.begin() as session:
             outbox.cancel(session, campaign_id=campaign_id)
             audit_action(session, who, "campaign_cancel", campaign_id=campaign_id)
     return RedirectResponse(f"/operator/admin/campaigns/{campaign_id}", status_code=303)

@@ -1,7 +1,7 @@
 """Delivers console-originated replies through the resident's channel.
 
 Every channel goes through the reply outbox, like the conversation's replies: Telegram and
-WhatsApp are sent by the adapters the app keeps on `app.state.channels`; the web chat has no
+WhatsApp are sent by the app's adapters (`Services.channels`); the web chat has no
 push connection, so its rows wait there until the page fetches them (reply_repo.PULLED).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +17,7 @@ from bot.channels.base import Channel, OutboundMessage
 from bot.channels.replies import ReplySender
 from bot.db import reply_repo
 from bot.db.delivery_models import ReplyStatus
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,9 @@ class Deliverer:
         self._sender = ReplySender(sessions=sessions, channels=channels)
 
     @classmethod
-    def of(cls, state: Any) -> Deliverer:
-        """Built from the app's state (`sessions`, and `channels` when adapters exist)."""
-        return cls(state.sessions, getattr(state, "channels", None) or {})
+    def of(cls, services: Services) -> Deliverer:
+        """Through the app's channels (bot.services)."""
+        return cls(services.sessions, services.channels)
 
     async def send(
         self, messages: Sequence[OutboundMessage], *, lines: Sequence[int | None] = ()

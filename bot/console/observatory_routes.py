@@ -32,6 +32,7 @@ from bot.observatory.report import (
 from bot.privacy.erase import erase_subject
 from bot.privacy.export import export_subject
 from bot.privacy.registry import Subject
+from bot.services import app_services
 
 router = APIRouter(prefix="/operator/admin")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -41,7 +42,7 @@ CHANNELS = ("telegram", "whatsapp", "webchat")
 def _filters(request: Request) -> Filters:
     """Filters from the query string; values that are not valid are ignored."""
     q = request.query_params
-    comuni = request.app.state.settings.config.territory.comuni
+    comuni = app_services(request).settings.config.territory.comuni
 
     def month(name: str) -> str | None:
         value = q.get(name, "")
@@ -71,7 +72,7 @@ def page_data(session: Session, filters: Filters, k: int, comuni: Sequence[str])
 
 
 def _settings(request: Request) -> tuple[int, tuple[str, ...]]:
-    config = request.app.state.settings.config
+    config = app_services(request).settings.config
     return config.observatory.min_count, tuple(config.territory.comuni)
 
 
@@ -80,7 +81,7 @@ def observatory(request: Request, who: Admin) -> Response:
     """The observatory page, with the filters of the query string."""
     filters = _filters(request)
     k, comuni = _settings(request)
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         context = page_data(session, filters, k, comuni)
     return page(
         request,
@@ -102,8 +103,8 @@ def observatory(request: Request, who: Admin) -> Response:
 @router.get("/observatory.csv")
 def observatory_csv(request: Request, who: Admin) -> Response:
     """The filtered categoria x comune x month table as CSV ("<k" for suppressed counts)."""
-    k = request.app.state.settings.config.observatory.min_count
-    with request.app.state.sessions.begin() as session:
+    k = app_services(request).settings.config.observatory.min_count
+    with app_services(request).sessions.begin() as session:
         rows = needs_rows(session, _filters(request), min_count=k)
         audit_action(session, who, "export_observatory", rows=len(rows))
     out = io.StringIO()
@@ -121,7 +122,7 @@ def observatory_chart(request: Request, who: Admin, name: str, fmt: str) -> Resp
         raise HTTPException(status_code=404)
     filters = _filters(request)
     k, comuni = _settings(request)
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         cells = needs_cells(session, filters)
         data = chart_data.charts(session, filters, cells, k=k, comuni=comuni)[name]
     if fmt == "csv":
@@ -162,7 +163,7 @@ def privacy_export(
     subject = _subject(channel, address)
     if subject is None:
         return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         document = export_subject(session, subject, via="console", operator_id=who.operator_id)
     body = json.dumps(document, ensure_ascii=False, indent=2)
     return _download(body, "application/json", "dati-personali.json")
@@ -180,7 +181,7 @@ def privacy_erase(
     subject = _subject(channel, address)
     if subject is None or confirm != "CANCELLA":
         return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         rows = erase_subject(session, subject, via="console", operator_id=who.operator_id)
     return page(
         request, "observatory_privacy.html", who, channels=CHANNELS, done=sum(rows.values())

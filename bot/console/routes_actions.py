@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.console import actions
 from bot.console.auth import Principal, csrf_principal
 from bot.console.templating import page
+from bot.services import app_services
 
 router = APIRouter(prefix="/operator/handoffs")
 Actor = Annotated[Principal, Depends(csrf_principal)]
@@ -27,7 +28,7 @@ def _back(handoff_id: int, request: Request, status: int = 303) -> Response:
 @router.post("/{handoff_id}/take")
 async def take(request: Request, who: Actor, handoff_id: int) -> Response:
     """Prendi in carico. 409 when another operator was faster."""
-    if not await actions.take(request.app.state, who, handoff_id):
+    if not await actions.take(app_services(request), who, handoff_id):
         return page(
             request,
             "message.html",
@@ -42,7 +43,7 @@ async def take(request: Request, who: Actor, handoff_id: int) -> Response:
 
 @router.post("/{handoff_id}/reply")
 async def reply(request: Request, who: Actor, handoff_id: int, text: Text) -> Response:
-    failures = await actions.reply(request.app.state, who, handoff_id, text.strip())
+    failures = await actions.reply(app_services(request), who, handoff_id, text.strip())
     if failures:
         return page(
             request,
@@ -59,7 +60,7 @@ async def reply(request: Request, who: Actor, handoff_id: int, text: Text) -> Re
 
 @router.post("/{handoff_id}/note")
 async def note(request: Request, who: Actor, handoff_id: int, text: Text) -> Response:
-    await run_in_threadpool(actions.note, request.app.state, who, handoff_id, text.strip())
+    await run_in_threadpool(actions.note, app_services(request), who, handoff_id, text.strip())
     return _back(handoff_id, request)
 
 
@@ -72,15 +73,15 @@ async def transfer(
     operator_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     """To another Social Point's queue, or to one of its operators."""
-    if social_point not in {p.id for p in request.app.state.settings.config.social_points}:
+    if social_point not in {p.id for p in app_services(request).settings.config.social_points}:
         return Response("Social Point sconosciuto", status_code=422)
     target = int(operator_id) if operator_id.isdigit() else None
-    await actions.transfer(request.app.state, who, handoff_id, social_point, target)
+    await actions.transfer(app_services(request), who, handoff_id, social_point, target)
     return RedirectResponse("/operator", status_code=303)
 
 
 @router.post("/{handoff_id}/resolve")
 async def resolve(request: Request, who: Actor, handoff_id: int) -> Response:
     """Risolto: the bot resumes and asks the resident for a rating."""
-    await actions.resolve(request.app.state, who, handoff_id)
+    await actions.resolve(app_services(request), who, handoff_id)
     return RedirectResponse("/operator", status_code=303)

@@ -17,6 +17,7 @@ from bot.console.auth import Principal, csrf_principal, principal
 from bot.console.templating import page
 from bot.db import console_repo, label_repo
 from bot.db.console_models import CaseLabel
+from bot.services import app_services
 
 router = APIRouter(prefix="/operator/admin")
 
@@ -43,7 +44,7 @@ def audit_action(session: Session, who: Principal, action: str, **ids: int | Non
 def _operators_page(
     request: Request, who: Principal, error: str | None = None, status: int = 200
 ) -> Response:
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         operators = console_repo.list_operators(session)
     return page(
         request,
@@ -52,7 +53,7 @@ def _operators_page(
         status,
         operators=operators,
         error=error,
-        points=request.app.state.settings.config.social_points,
+        points=app_services(request).settings.config.social_points,
     )
 
 
@@ -73,8 +74,8 @@ def add_operator(
 ) -> Response:
     try:
         op = create_operator(
-            request.app.state.sessions,
-            request.app.state.settings,
+            app_services(request).sessions,
+            app_services(request).settings,
             email=email,
             name=name,
             password=password,
@@ -83,7 +84,7 @@ def add_operator(
         )
     except AccountError as exc:
         return _operators_page(request, who, error=str(exc), status=422)
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         console_repo.audit(
             session, operator_id=who.operator_id, action="operator_add", detail={"operator_id": op}
         )
@@ -94,7 +95,7 @@ def add_operator(
 def set_active(
     request: Request, who: AdminPost, operator_id: int, active: Annotated[str, Form()] = "0"
 ) -> Response:
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         if console_repo.set_active(session, operator_id=operator_id, active=active == "1") is None:
             raise HTTPException(404)
         console_repo.audit(
@@ -109,7 +110,7 @@ def set_active(
 def _quick_replies_page(
     request: Request, who: Principal, error: str | None = None, status: int = 200, **form: str
 ) -> Response:
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         rows = console_repo.quick_replies(session)
     return page(
         request, "admin_quick_replies.html", who, status, replies=rows, error=error, form=form
@@ -138,7 +139,7 @@ def save_quick_reply(
         return _quick_replies_page(
             request, who, error, 422, title=title, text=text, reply_id=reply_id
         )
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         saved, created = console_repo.save_quick_reply(
             session, reply_id=int(reply_id) if reply_id.isdigit() else None, title=title, text=text
         )
@@ -150,7 +151,7 @@ def save_quick_reply(
 
 @router.post("/quick-replies/{reply_id}/delete")
 def delete_quick_reply(request: Request, who: AdminPost, reply_id: int) -> Response:
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         console_repo.delete_quick_reply(session, reply_id=reply_id)
         audit_action(session, who, "quick_reply_delete", quick_reply_id=reply_id)
     return RedirectResponse("/operator/admin/quick-replies", status_code=303)
@@ -159,7 +160,7 @@ def delete_quick_reply(request: Request, who: AdminPost, reply_id: int) -> Respo
 def _labels_page(
     request: Request, who: Principal, error: str | None = None, status: int = 200
 ) -> Response:
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         rows = label_repo.defined(session)
     return page(request, "admin_labels.html", who, status, labels=rows, error=error)
 
@@ -177,7 +178,7 @@ def define_label(
     if label is None:
         error = copy.text("labels.invalid", max=label_repo.MAX_LABEL)
         return _labels_page(request, who, error=error, status=422)
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         label_repo.define(session, name=label)
         label_id = session.scalar(select(CaseLabel.id).where(CaseLabel.name == label))
         audit_action(session, who, "label_define", label_id=label_id)
@@ -186,7 +187,7 @@ def define_label(
 
 @router.post("/labels/{label_id}/delete")
 def undefine_label(request: Request, who: AdminPost, label_id: int) -> Response:
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         label_repo.undefine(session, label_id=label_id)
         audit_action(session, who, "label_undefine", label_id=label_id)
     return RedirectResponse("/operator/admin/labels", status_code=303)
@@ -218,7 +219,7 @@ def audit_page(
         )
     except ValueError:
         filters, error = audit_log.AuditFilters(), copy.text("audit.bad_date")
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         found = audit_log.read(session, filters, pagina)
         operators = console_repo.list_operators(session)
     return page(

@@ -14,6 +14,7 @@ from bot.console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal
 from bot.console.templating import page
 from bot.db import console_repo
 from bot.db.console_models import Operator
+from bot.services import app_services
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/operator")
@@ -28,7 +29,7 @@ def _login_form(request: Request, *, error: str | None = None, status: int = 200
         token,
         httponly=True,
         samesite="strict",
-        secure=auth.secure_cookies(request.app.state.settings),
+        secure=auth.secure_cookies(app_services(request).settings),
         path="/operator",
     )
     return response
@@ -40,7 +41,7 @@ async def login_page(request: Request) -> Response:
 
 
 def _check_credentials(request: Request, email: str, password: str) -> Operator | None:
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         operator = console_repo.find_operator(session, email=email)
         ok = auth.verify_password(operator.password_hash if operator else None, password)
         if operator is not None and ok and operator.active:
@@ -80,9 +81,9 @@ async def login(
         token,
         httponly=True,
         samesite="strict",
-        secure=auth.secure_cookies(request.app.state.settings),
+        secure=auth.secure_cookies(app_services(request).settings),
         path="/operator",
-        max_age=request.app.state.settings.config.console.session_hours * 3600,
+        max_age=app_services(request).settings.config.console.session_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/operator")
     log.info("console login operator=%s", operator.id)
@@ -94,7 +95,7 @@ async def logout(
     request: Request, who: Annotated[Principal, Depends(auth.csrf_principal)]
 ) -> Response:
     def end() -> None:
-        with request.app.state.sessions.begin() as session:
+        with app_services(request).sessions.begin() as session:
             console_repo.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
             console_repo.audit(session, operator_id=who.operator_id, action="logout")
 

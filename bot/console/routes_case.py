@@ -16,6 +16,7 @@ from bot.console import actions, copy, quick, typing_indicator
 from bot.console.auth import Principal, csrf_principal, principal
 from bot.db import console_repo, label_repo
 from bot.db.console_models import QuickReply
+from bot.services import Services, app_services
 
 router = APIRouter(prefix="/operator/handoffs")
 Actor = Annotated[Principal, Depends(csrf_principal)]
@@ -29,10 +30,9 @@ def _back(handoff_id: int, request: Request) -> Response:
     return RedirectResponse(f"/operator/handoffs/{handoff_id}#labels", status_code=303)
 
 
-def _label(state: Any, who: Principal, handoff_id: int, raw: str, *, add: bool) -> bool:
+def _label(services: Services, who: Principal, handoff_id: int, raw: str, *, add: bool) -> bool:
     """Adds or removes a label on a visible case; False when the label is not acceptable."""
-    sessions = state.sessions
-    with sessions.begin() as session:
+    with services.sessions.begin() as session:
         handoff, conv = actions.visible(session, who, handoff_id)
         label = label_repo.normalise(raw)
         if label is None:
@@ -55,7 +55,7 @@ def _label(state: Any, who: Principal, handoff_id: int, raw: str, *, add: bool) 
 @router.post("/{handoff_id}/labels")
 async def add_label(request: Request, who: Actor, handoff_id: int, label: Label) -> Response:
     """Puts a short label on the case (admin-defined or free)."""
-    ok = await run_in_threadpool(_label, request.app.state, who, handoff_id, label, add=True)
+    ok = await run_in_threadpool(_label, app_services(request), who, handoff_id, label, add=True)
     if not ok:
         return Response(copy.text("labels.invalid", max=label_repo.MAX_LABEL), status_code=422)
     return _back(handoff_id, request)
@@ -64,12 +64,12 @@ async def add_label(request: Request, who: Actor, handoff_id: int, label: Label)
 @router.post("/{handoff_id}/labels/delete")
 async def remove_label(request: Request, who: Actor, handoff_id: int, label: Label) -> Response:
     """Takes a label off the case."""
-    await run_in_threadpool(_label, request.app.state, who, handoff_id, label, add=False)
+    await run_in_threadpool(_label, app_services(request), who, handoff_id, label, add=False)
     return _back(handoff_id, request)
 
 
-def _rendered(state: Any, who: Principal, handoff_id: int, reply_id: int) -> dict[str, Any]:
-    with state.sessions() as session:
+def _rendered(services: Services, who: Principal, handoff_id: int, reply_id: int) -> dict[str, Any]:
+    with services.sessions() as session:
         handoff, _conv = actions.visible(session, who, handoff_id)
         row = session.get(QuickReply, reply_id)
         if row is None:
@@ -78,7 +78,7 @@ def _rendered(state: Any, who: Principal, handoff_id: int, reply_id: int) -> dic
             session,
             handoff=handoff,
             operator_name=who.name,
-            point_name=actions.point_name(state, handoff.social_point),
+            point_name=actions.point_name(services, handoff.social_point),
         )
     text, missing = quick.render(row.text, values)
     return {"text": text, "missing": missing}
@@ -89,7 +89,7 @@ async def render_quick_reply(
     request: Request, who: Who, handoff_id: int, reply_id: int
 ) -> JSONResponse:
     """A quick reply with its variables filled for this case: `{"text", "missing"}`."""
-    found = await run_in_threadpool(_rendered, request.app.state, who, handoff_id, reply_id)
+    found = await run_in_threadpool(_rendered, app_services(request), who, handoff_id, reply_id)
     return JSONResponse(found)
 
 
@@ -98,7 +98,7 @@ async def show_typing(request: Request, who: Actor, handoff_id: int) -> Response
     """The reply box is being written in: the resident's channel shows "typing…" (throttled;
     204 also when throttled or when the channel has no indicator). 403 when not held."""
     try:
-        await typing_indicator.typing(request.app.state, who, handoff_id)
+        await typing_indicator.typing(app_services(request), who, handoff_id)
     except actions.NotVisible:
         raise
     except actions.Denied:

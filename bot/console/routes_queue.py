@@ -17,6 +17,7 @@ from bot.console.templating import fragment, page, point_names, wait_target
 from bot.db import console_repo, label_repo, reply_repo
 from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
+from bot.services import app_services
 from flows.copy import group
 
 router = APIRouter(prefix="/operator")
@@ -25,7 +26,7 @@ Who = Annotated[Principal, Depends(principal)]
 
 
 def _queue_cards(request: Request, who: Principal) -> list[views.Card]:
-    with request.app.state.sessions() as session:
+    with app_services(request).sessions() as session:
         handoffs = queue.open_handoffs(session, points=who.points)
         return views.cards(
             session, handoffs, point_names(request), wait_target=wait_target(request)
@@ -34,8 +35,8 @@ def _queue_cards(request: Request, who: Principal) -> list[views.Card]:
 
 def _search(request: Request, who: Principal) -> dict[str, Any]:
     """The search form's choices and, when a filter is set, its results (cases.search)."""
-    config = request.app.state.settings.config
-    with request.app.state.sessions() as session:
+    config = app_services(request).settings.config
+    with app_services(request).sessions() as session:
         context: dict[str, Any] = {
             "comuni": config.territory.comuni,
             "themes": group("categories"),
@@ -72,7 +73,7 @@ async def queue_events(request: Request, who: Who) -> Response:
     seen: dict[str, str] = {}
 
     def changed() -> list[tuple[str, str]]:
-        with request.app.state.sessions() as session:
+        with app_services(request).sessions() as session:
             mark = queue.fingerprint(session, points=who.points)
         if seen.get("mark") == mark:
             return []
@@ -114,7 +115,7 @@ def _notes(session: Session, who: Principal, handoff: Handoff, conv_id: int) -> 
 
 def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str, Any]:
     """Everything the conversation page shows; the view is written to the audit log."""
-    with request.app.state.sessions.begin() as session:
+    with app_services(request).sessions.begin() as session:
         found = queue.visible_handoff(
             session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
         )
@@ -136,7 +137,7 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
         messages = list(session.scalars(stmt))
         authors = console_repo.reply_authors(session, conversation_id=conv.id)
         deliveries = reply_repo.by_message(session, message_ids=[m.id for m in messages])
-        points = request.app.state.settings.config.social_points
+        points = app_services(request).settings.config.social_points
         return {
             "card": views.cards(
                 session, [handoff], point_names(request), wait_target=wait_target(request)
@@ -172,7 +173,7 @@ async def conversation_events(
     """`message` events for new transcript lines, `status` when the handoff changes hands."""
 
     def visible() -> tuple[int, str, str, int | None]:
-        with request.app.state.sessions() as session:
+        with app_services(request).sessions() as session:
             found = queue.visible_handoff(
                 session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
             )
@@ -186,7 +187,7 @@ async def conversation_events(
     shown: dict[int, receipts.Mark | None] = {}  # operator lines' marks already sent
 
     def poll() -> list[tuple[str, str]]:
-        with request.app.state.sessions() as session:
+        with app_services(request).sessions() as session:
             handoff = session.get(Handoff, handoff_id)
             authors = console_repo.reply_authors(session, conversation_id=conv_id)
             # New lines, and operator lines already on the page whose delivery state changed

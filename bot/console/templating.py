@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from bot.console import copy
 from bot.console.auth import CSRF_FIELD, Principal
+from bot.services import app_services
 
 CONSOLE_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=CONSOLE_DIR / "templates")
@@ -32,11 +33,11 @@ templates.env.globals["t"] = copy.text
 
 def wait_target(request: Request) -> int:
     """Minutes a queued request may wait before its card warns (FRONTDESK_WAIT_TARGET_MINUTES)."""
-    return int(request.app.state.settings.env.FRONTDESK_WAIT_TARGET_MINUTES)
+    return int(app_services(request).settings.env.FRONTDESK_WAIT_TARGET_MINUTES)
 
 
 def point_names(request: Request) -> dict[str, str]:
-    return {p.id: p.name for p in request.app.state.settings.config.social_points}
+    return {p.id: p.name for p in app_services(request).settings.config.social_points}
 
 
 def page(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.channels.base import show_typing
 from bot.console import actions
 from bot.console.auth import Principal
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 THROTTLE_SECONDS = 4.0  # Telegram shows the action for about 5 s
@@ -49,17 +49,17 @@ def _address(sessions: sessionmaker[Session], who: Principal, handoff_id: int) -
         return conv.channel, conv.address
 
 
-async def typing(state: Any, who: Principal, handoff_id: int) -> None:
+async def typing(services: Services, who: Principal, handoff_id: int) -> None:
     """Shows "typing…" on the resident's channel, for an operator who holds the case.
 
     Raises:
         actions.NotVisible: not among the operator's cases (404).
         actions.Denied: visible but not held by this operator (the route answers 403).
     """
-    channel, address = await run_in_threadpool(_address, state.sessions, who, handoff_id)
+    channel, address = await run_in_threadpool(_address, services.sessions, who, handoff_id)
     if not _throttle.allow(handoff_id):
         return
-    adapter = (getattr(state, "channels", None) or {}).get(channel)
+    adapter = services.channels.get(channel)
     try:
         await show_typing(adapter, address)
     except Exception as exc:  # cosmetic: never the operator's problem

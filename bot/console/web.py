@@ -53,9 +53,8 @@ def install(app: FastAPI) -> None:
 
 def start(app: FastAPI) -> None:
     """Per-process console state, created in the app's lifespan."""
-    app.state.login_limiter = LoginLimiter(
-        app.state.settings.config.console, app.state.abuse_limits.storage
-    )
+    settings = app.state.services.settings
+    app.state.login_limiter = LoginLimiter(settings.config.console, app.state.abuse_limits.storage)
 
 
 def _error(request: Request, status: int) -> Response:

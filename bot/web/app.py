@@ -51,11 +51,6 @@ def create_app(
         services = build_services(settings, sessions, nlu=client, channels=channels)
         app.state.services = services
         app.state.abuse_limits = limits.AbuseLimits.from_settings(settings)
-        # Until every route takes the services: the same objects under their old names.
-        app.state.settings, app.state.sessions = settings, sessions
-        app.state.nlu, app.state.desk = client, services.desk
-        app.state.flow_context, app.state.channels = services.flow_context, channels
-        app.state.dispatcher = services.dispatcher
         console.start(app)
         try:
             async with (

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from bot.channels.webchat import WebChat
+from bot.services import app_services
 from bot.web import chat_sessions, limits
 from bot.web.chat_page import page_context
 from bot.web.templating import templates
@@ -33,7 +34,7 @@ async def api_chat(request: Request) -> JSONResponse:
     retry gets the same replies (each message has an `id`); `"pending": true` when the turn
     was not over in time (the replies then come from /api/chat/updates).
     """
-    settings = request.app.state.settings
+    settings = app_services(request).settings
     limiter = limits.of(request)
     try:
         raw = await limits.read_json(request, settings.config.abuse)
@@ -55,7 +56,7 @@ async def api_chat(request: Request) -> JSONResponse:
     asked = message.address
 
     def lookup() -> datetime | None:
-        with request.app.state.sessions() as db:
+        with app_services(request).sessions() as db:
             return chat_sessions.last_activity(db, session=asked)
 
     try:
@@ -73,7 +74,7 @@ async def api_chat(request: Request) -> JSONResponse:
             log.info("web chat new sessions rate-limited")
             return limits.too_many(verdict, text=message.text)
     try:
-        answer = await request.app.state.dispatcher.converse(message, wait=REPLY_WAIT_SECONDS)
+        answer = await app_services(request).dispatcher.converse(message, wait=REPLY_WAIT_SECONDS)
     except SQLAlchemyError as exc:
         log.error("database error while handling a web chat message: %s", type(exc).__name__)
         return JSONResponse({"error": "servizio momentaneamente non disponibile, riprova"}, 503)
@@ -95,7 +96,7 @@ async def api_chat(request: Request) -> JSONResponse:
 
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = app_services(request).settings
     # A fresh server-issued session for a page that has none yet (chat.js keeps it).
     return templates.TemplateResponse(
         request,
@@ -112,7 +113,7 @@ async def root() -> Response:
 
 @router.get("/privacy", response_class=HTMLResponse)
 async def privacy_page(request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = app_services(request).settings
     return templates.TemplateResponse(
         request,
         "privacy.html",

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels.webchat import SESSION_PATTERN, WebChat
 from bot.db import reply_repo
+from bot.services import app_services
 from bot.web import chat_sessions
 
 router = APIRouter()
@@ -44,7 +45,7 @@ async def chat_updates(
         )
 
     def read() -> dict[str, object]:
-        with request.app.state.sessions.begin() as db:
+        with app_services(request).sessions.begin() as db:
             if after is None:
                 return {
                     "messages": [],

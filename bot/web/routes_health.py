@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.services import Services, app_services
 
 router = APIRouter()
 
@@ -23,17 +26,16 @@ def _database_ok(sessions: sessionmaker[Session]) -> bool:
 
 
 @router.get("/healthz")
-async def healthz(request: Request) -> JSONResponse:
+async def healthz(services: Annotated[Services, Depends(app_services)]) -> JSONResponse:
     """200 when the database answers (the bot still serves without NLU), 503 otherwise."""
-    state = request.app.state
-    db_ok = await asyncio.to_thread(_database_ok, state.sessions)
-    nlu_ok = await state.nlu.is_ready()
+    db_ok = await asyncio.to_thread(_database_ok, services.sessions)
+    nlu_ok = await services.nlu.is_ready()
     body = {
         "database": "ok" if db_ok else "error",
         "nlu": "ok" if nlu_ok else "unavailable",
         "channels": {
-            name: "ok" if name == "webchat" or name in state.channels else "not_configured"
-            for name in state.settings.config.channels.enabled
+            name: "ok" if name == "webchat" or name in services.channels else "not_configured"
+            for name in services.settings.config.channels.enabled
         },
     }
     return JSONResponse(body, status_code=200 if db_ok else 503)

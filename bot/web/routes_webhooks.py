@@ -28,7 +28,7 @@ from bot.channels.base import InboundMessage
 from bot.channels.delivery import Dispatcher
 from bot.channels.telegram import Telegram, TelegramUpdate
 from bot.channels.whatsapp import WhatsApp
-from bot.services import Services, services
+from bot.services import Services, app_services
 from bot.web import limits
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ async def _read_capped(request: Request) -> bytes:
 
 
 async def _accept(request: Request, message: InboundMessage, first: partial[Any] | None) -> None:
-    dispatcher = services(request).dispatcher
+    dispatcher = app_services(request).dispatcher
     if limits.over_resident_limit(request, message):  # abuse limits (issue 18, bot/web/limits)
         return
     try:
@@ -87,7 +87,7 @@ async def _accept(request: Request, message: InboundMessage, first: partial[Any]
 async def telegram_webhook(request: Request) -> Response:
     """An Update from Telegram, authenticated by the secret token given at set-webhook."""
     try:
-        found = services(request)
+        found = app_services(request)
         telegram = found.channels.get("telegram")
         if not isinstance(telegram, Telegram):
             raise Rejected(404, "telegram channel not configured")
@@ -114,7 +114,7 @@ async def telegram_webhook(request: Request) -> Response:
 
 async def _twilio_form(request: Request) -> tuple[WhatsApp, ImmutableMultiDict[str, str]]:
     """The verified form fields of a Twilio webhook (signature over the public URL)."""
-    found = services(request)
+    found = app_services(request)
     whatsapp = found.channels.get("whatsapp")
     if not isinstance(whatsapp, WhatsApp):
         raise Rejected(404, "whatsapp channel not configured")

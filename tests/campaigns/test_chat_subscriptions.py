@@ -52,7 +52,10 @@ def test_telegram_subscribe_then_stop(
         "prima_infanzia",
         "sub:prima_infanzia",
     )
-    assert opt_in.wording_version == client.app.state.settings.config.campaigns.wording_version  # type: ignore[attr-defined]
+    assert (
+        opt_in.wording_version
+        == client.app.state.services.settings.config.campaigns.wording_version
+    )  # type: ignore[attr-defined]
     assert (opt_out.action, opt_out.source, opt_out.evidence) == ("opt_out", "stop", "STOP")
     assert str(CHAT_ID) not in opt_in.address_hash
 

@@ -116,7 +116,7 @@ def client(
 
 def settle(client: TestClient) -> None:
     """Waits until the background work of every accepted message is done."""
-    client.portal.call(client.app.state.dispatcher.drain)  # type: ignore[attr-defined]
+    client.portal.call(client.app.state.services.dispatcher.drain)  # type: ignore[attr-defined]
 
 
 def post_update(

@@ -67,7 +67,7 @@ def test_a_message_stored_before_a_crash_is_answered_once_after_the_restart(
         assert inbox_repo.store(s, message=message) is not None
     with app_client(channel_settings, sessions, fake_rasa) as client:  # the restart
         wait_for(lambda: fake_telegram.sent_per_chat[str(CHAT_ID)] > 0)
-        client.portal.call(client.app.state.dispatcher.drain)  # type: ignore[attr-defined]
+        client.portal.call(client.app.state.services.dispatcher.drain)  # type: ignore[attr-defined]
         first = fake_telegram.sent_per_chat[str(CHAT_ID)]
         assert post_update(client, update).status_code == 200  # Telegram redelivers it
     assert fake_telegram.sent_per_chat[str(CHAT_ID)] == first  # dropped: answered once

@@ -45,7 +45,7 @@ def whatsapp(client: TestClient, sessions: sessionmaker[Session]) -> WhatsApp:
     """The app's adapter, for a resident whose 24-hour window is open."""
     with sessions.begin() as s:
         channel_repo.accept_inbound(s, channel="whatsapp", address=SENDER, external_id=None)
-    adapter: WhatsApp = client.app.state.channels["whatsapp"]  # type: ignore[attr-defined]
+    adapter: WhatsApp = client.app.state.services.channels["whatsapp"]  # type: ignore[attr-defined]
     return adapter
 
 

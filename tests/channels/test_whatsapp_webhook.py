@@ -198,7 +198,7 @@ def test_outside_the_window_the_template_is_sent(
     post_twilio(client, INBOUND, wa_form("ciao"))
     with sessions.begin() as s:  # the resident last wrote 25 hours ago
         s.execute(update(ChannelContact).values(last_inbound_at=utcnow() - timedelta(hours=25)))
-    whatsapp = client.app.state.channels["whatsapp"]  # type: ignore[attr-defined]
+    whatsapp = client.app.state.services.channels["whatsapp"]  # type: ignore[attr-defined]
     reply = Reply("Il Social Point ti ha risposto:\nsabato aperto", (Button("Grazie", "t"),))
     client.portal.call(whatsapp.send, OutboundMessage("whatsapp", SENDER, reply))
     sent = fake_twilio.calls[-1].params
@@ -213,7 +213,7 @@ def test_unsubscribed_recipient_raises_recipient_gone(
 ) -> None:
     post_twilio(client, INBOUND, wa_form("ciao"))
     fake_twilio.fail_next.append(twilio_error(21610, "Attempt to send to unsubscribed recipient"))
-    whatsapp = client.app.state.channels["whatsapp"]  # type: ignore[attr-defined]
+    whatsapp = client.app.state.services.channels["whatsapp"]  # type: ignore[attr-defined]
     with pytest.raises(RecipientGone) as gone:
         client.portal.call(whatsapp.send, OutboundMessage("whatsapp", SENDER, Reply("Ciao")))
     assert (gone.value.reason, gone.value.code) == ("unsubscribed", 21610)

@@ -11,13 +11,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import OutboundMessage
 from bot.db import conversations as repo
 from bot.db.console_models import AuditEntry
-from tests.console.conftest import handoff, login, queue_resident, resident_headers, updates
+from tests.console.conftest import (
+    handoff,
+    login,
+    queue_resident,
+    resident_headers,
+    swap_services,
+    updates,
+)
 
 RESIDENT = "resident-web-0001"
 
 
 class FakeTelegram:
-    """Stands in for the Telegram adapter on app.state.channels."""
+    """Stands in for the Telegram adapter among the app's channels."""
 
     name = "telegram"
 
@@ -88,7 +95,7 @@ def test_telegram_residents_get_replies_through_the_channel(
     client: TestClient, operators: dict[str, int], sessions: sessionmaker[Session]
 ) -> None:
     telegram = FakeTelegram()
-    client.app.state.channels = {"telegram": telegram}  # type: ignore[attr-defined]
+    swap_services(client, channels={"telegram": telegram})
     hid = queue_resident(sessions, address="987654321", channel="telegram")
     csrf = login(client, "anna")
     take(client, hid, csrf)

@@ -56,7 +56,7 @@ def test_a_failed_turn_is_retried_and_its_replies_come_by_polling(
     client: TestClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(routes_chat, "REPLY_WAIT_SECONDS", 0.3)
-    desk = client.app.state.desk  # type: ignore[attr-defined]
+    desk = client.app.state.services.desk  # type: ignore[attr-defined]
     real = desk.handle_stored
     failures = [RuntimeError("database hiccup")]
 
@@ -94,9 +94,9 @@ def test_operator_words_wait_in_the_outbox_until_the_page_fetches_them(
 ) -> None:
     chat(client, text="ciao", client_id="d" * 32)
     start = updates(client, None)["last"]
-    state = client.app.state  # type: ignore[attr-defined]
+    services = client.app.state.services  # type: ignore[attr-defined]
     reply = OutboundMessage("webchat", SESSION, Reply("Sono Anna del Social Point"))
-    failures = client.portal.call(Deliverer.of(state).send, [reply])  # type: ignore[attr-defined]
+    failures = client.portal.call(Deliverer.of(services).send, [reply])  # type: ignore[attr-defined]
     assert failures == 0  # waiting for the page is not a failure
     with sessions() as s:
         row = s.scalars(select(ReplyOutbox).order_by(ReplyOutbox.id.desc())).first()
