@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any, overload
-from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,15 +80,16 @@ class FrontDesk:
         self._consent_wording = consent_wording
         self._nlu = nlu
         self._context = context
-        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
 
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
-        """Processes one message and returns the replies to deliver."""
-        lock = self._locks.setdefault((message.channel, message.address), asyncio.Lock())
-        async with lock:  # in-process order; the row lock covers other processes
-            turn = await self._understand(message)
-            context = self._context()
-            outcome = await asyncio.to_thread(self._apply, message, turn, context)
+        """Processes one message and returns the replies to deliver.
+
+        No lock here: the caller runs one conversation's turns one at a time (the terminal
+        does; webhooks go through the Dispatcher, whose turn lease is the one lock).
+        """
+        turn = await self._understand(message)
+        context = self._context()
+        outcome = await asyncio.to_thread(self._apply, message, turn, context)
         _log_turn(message, turn, outcome)
         return self._addressed(message.channel, message.address, outcome)
 

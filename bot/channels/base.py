@@ -46,6 +46,9 @@ class InboundMessage:
     payload: str | None = None  # a tapped button
     external_id: str | None = None  # update id / MessageSid, for idempotency
     attachments: tuple[Attachment, ...] = ()
+    # A button tap the provider waits to have acknowledged (Telegram's callback query id);
+    # only for the process that received it, never stored.
+    tap_id: str | None = None
 
 
 @dataclass(frozen=True)

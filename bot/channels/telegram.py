@@ -8,8 +8,8 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -63,14 +63,6 @@ _MEDIA_KINDS = (
 )
 
 
-@dataclass(frozen=True)
-class TelegramUpdate:
-    """A parsed update: the message, and the button tap to acknowledge if there was one."""
-
-    message: InboundMessage
-    callback_query_id: str | None = None
-
-
 def utf16_len(text: str) -> int:
     """Telegram measures message length in UTF-16 code units (an emoji counts two)."""
     return len(text.encode("utf-16-le")) // 2
@@ -122,11 +114,9 @@ class Telegram:
         await self._bot.shutdown()
 
     def parse(self, raw: Any) -> InboundMessage | None:
-        update = self.parse_update(raw)
-        return update.message if update else None
+        """Parses an Update as posted to the webhook; None when there is nothing to answer.
 
-    def parse_update(self, raw: Any) -> TelegramUpdate | None:
-        """Parses an Update as posted to the webhook; None when there is nothing to answer."""
+        A button tap carries its callback query id (`tap_id`): see `acknowledgement`."""
         if not isinstance(raw, dict):
             return None
         try:
@@ -134,9 +124,9 @@ class Telegram:
         except Exception as exc:  # untrusted JSON into PTB's parser: any error means "skip"
             log.info("telegram update not understood: %s", type(exc).__name__)
             return None
-        return parsed if parsed is None or _well_formed(parsed.message) else None
+        return parsed if parsed is None or _well_formed(parsed) else None
 
-    def from_update(self, update: Update) -> TelegramUpdate | None:
+    def from_update(self, update: Update) -> InboundMessage | None:
         """Turns a PTB Update (webhook or getUpdates) into a message for the front desk."""
         external_id = str(update.update_id)
         query = update.callback_query
@@ -145,15 +135,17 @@ class Telegram:
             if not query.data or (chat is not None and chat.type != ChatType.PRIVATE):
                 return None
             address = str(chat.id if chat else query.from_user.id)
-            message = InboundMessage(
-                channel=self.name, address=address, payload=query.data, external_id=external_id
+            return InboundMessage(
+                channel=self.name,
+                address=address,
+                payload=query.data,
+                external_id=external_id,
+                tap_id=query.id,
             )
-            return TelegramUpdate(message, callback_query_id=query.id)
         msg = update.message
         if msg is None or msg.chat.type != ChatType.PRIVATE:
             return None  # edits, channel posts, groups: not a resident talking to the bot
-        inbound = self._from_message(msg, external_id)
-        return TelegramUpdate(inbound) if inbound else None
+        return self._from_message(msg, external_id)
 
     def _from_message(self, msg: Message, external_id: str) -> InboundMessage | None:
         address = str(msg.chat.id)
@@ -168,6 +160,10 @@ class Telegram:
         return InboundMessage(
             self.name, address, text=text, external_id=external_id, attachments=attachments
         )
+
+    def acknowledgement(self, message: InboundMessage) -> Callable[[], Awaitable[None]] | None:
+        """What to do before the turn: answer the button tap, if the message is one."""
+        return partial(self.answer_callback, message.tap_id) if message.tap_id else None
 
     async def answer_callback(self, callback_query_id: str) -> None:
         """Stops the spinner on the tapped button (a failure only costs the spinner)."""
@@ -242,12 +238,12 @@ class Telegram:
         await self._bot.set_my_commands([BotCommand(c, d) for c, d in BOT_COMMANDS])
 
     async def poll(
-        self, handle: Callable[[TelegramUpdate], Awaitable[object]], *, timeout: int = 30
+        self, handle: Callable[[InboundMessage], Awaitable[object]], *, timeout: int = 30
     ) -> None:
         """Long-polls getUpdates until cancelled (development without a public URL).
 
         Args:
-            handle: called with each parsed update, in order.
+            handle: called with each parsed message, in order.
             timeout: seconds Telegram holds each getUpdates open.
         """
         await self._bot.delete_webhook()  # Telegram refuses getUpdates while a webhook is set

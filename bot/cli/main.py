@@ -98,8 +98,7 @@ def chat(
 ) -> None:
     """The same conversation in the terminal. Type a number to press a button; Ctrl-D exits."""
     from bot.channels.terminal import Terminal
-    from bot.context import flow_context_factory
-    from bot.frontdesk import FrontDesk
+    from bot.services import build
 
     settings = settings_or_exit()
     sessions = open_sessions(settings.env.DATABASE_URL)
@@ -108,9 +107,8 @@ def chat(
 
     async def loop(endpoint: NluEndpoint) -> None:
         async with endpoint.client(settings) as client:
-            desk = FrontDesk(
-                sessions=sessions, nlu=client, context=flow_context_factory(settings, sessions)
-            )
+            # One turn at a time: the prompt waits for the replies.
+            desk = build(settings, sessions, nlu=client).desk
             while True:
                 try:
                     line = await asyncio.to_thread(input, "🙂 ")

@@ -12,10 +12,9 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -26,7 +25,7 @@ from starlette.datastructures import ImmutableMultiDict
 from bot.channels import factory
 from bot.channels.base import InboundMessage
 from bot.channels.delivery import Dispatcher
-from bot.channels.telegram import Telegram, TelegramUpdate
+from bot.channels.telegram import Telegram
 from bot.channels.whatsapp import WhatsApp
 from bot.services import Services, app_services
 from bot.web import limits
@@ -72,7 +71,9 @@ async def _read_capped(request: Request) -> bytes:
     return bytes(body)
 
 
-async def _accept(request: Request, message: InboundMessage, first: partial[Any] | None) -> None:
+async def _accept(
+    request: Request, message: InboundMessage, first: Callable[[], Awaitable[None]] | None
+) -> None:
     dispatcher = app_services(request).dispatcher
     if limits.over_resident_limit(request, message):  # abuse limits (issue 18, bot/web/limits)
         return
@@ -100,13 +101,11 @@ async def telegram_webhook(request: Request) -> Response:
             raw = json.loads(await _read_capped(request))
         except (ValueError, RecursionError) as exc:
             raise Rejected(400, "body is not JSON") from exc
-        update = telegram.parse_update(raw)
-        if update is None:
+        message = telegram.parse(raw)
+        if message is None:
             log.info("telegram update ignored")
             return JSONResponse({"ok": True})
-        query_id = update.callback_query_id
-        first = partial(telegram.answer_callback, query_id) if query_id else None
-        await _accept(request, update.message, first)
+        await _accept(request, message, telegram.acknowledgement(message))
     except Rejected as exc:
         return _rejection("telegram", exc)
     return JSONResponse({"ok": True})
@@ -204,8 +203,6 @@ async def messaging_channels(services: Services, *, polling: bool = False) -> As
 
 
 async def _accept_polled(
-    dispatcher: Dispatcher, telegram: Telegram, update: TelegramUpdate
+    dispatcher: Dispatcher, telegram: Telegram, message: InboundMessage
 ) -> None:
-    query_id = update.callback_query_id
-    first = partial(telegram.answer_callback, query_id) if query_id else None
-    await dispatcher.accept(update.message, first=first)
+    await dispatcher.accept(message, first=telegram.acknowledgement(message))

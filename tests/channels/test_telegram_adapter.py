@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.channels.base import Attachment, OutboundMessage
+from bot.channels.base import Attachment, InboundMessage, OutboundMessage
 from bot.channels.delivery import RecipientGone
-from bot.channels.telegram import Telegram, TelegramUpdate, build_bot, render, utf16_len
+from bot.channels.telegram import Telegram, build_bot, render, utf16_len
 from flows.replies import Button, Reply
 from tests.channels.fakes import TOKEN, FakeTelegram, blocked_by_user, retry_after
 from tests.channels.payloads import (
@@ -46,38 +46,38 @@ def api(fake_telegram: FakeTelegram, fake_telegram_server: tuple[FakeTelegram, s
     return f"{fake_telegram_server[1]}/bot"
 
 
-def parse(update: Any) -> TelegramUpdate | None:
-    return Telegram(build_bot(TOKEN, base_url=OFFLINE, max_retries=0)).parse_update(update)
+def parse(update: Any) -> InboundMessage | None:
+    return Telegram(build_bot(TOKEN, base_url=OFFLINE, max_retries=0)).parse(update)
 
 
 def test_parse_text_callback_location_and_media() -> None:
     text = parse(tg_text("cerco un nido"))
-    assert text is not None and text.message.text == "cerco un nido"
-    assert text.message.address == str(CHAT_ID) and text.message.channel == "telegram"
-    assert text.callback_query_id is None
+    assert text is not None and text.text == "cerco un nido"
+    assert text.address == str(CHAT_ID) and text.channel == "telegram"
+    assert text.tap_id is None
 
     tap = tg_callback("comune:Tradate")
     parsed = parse(tap)
-    assert parsed is not None and parsed.message.payload == "comune:Tradate"
-    assert parsed.callback_query_id == tap["callback_query"]["id"]
-    assert parsed.message.external_id == str(tap["update_id"])
+    assert parsed is not None and parsed.payload == "comune:Tradate"
+    assert parsed.tap_id == tap["callback_query"]["id"]
+    assert parsed.external_id == str(tap["update_id"])
 
     near = parse(tg_location(45.7095, 8.9070))
-    assert near is not None and near.message.payload == "comune:Tradate"
+    assert near is not None and near.payload == "comune:Tradate"
     far = parse(tg_location(41.9028, 12.4964))  # Roma
-    assert far is not None and (far.message.payload, far.message.text) == ("location:far", None)
+    assert far is not None and (far.payload, far.text) == ("location:far", None)
 
     voice = parse(tg_voice())
-    assert voice is not None and voice.message.attachments == (
+    assert voice is not None and voice.attachments == (
         Attachment("voice", "AgACAgQAAxkBAAIvoice01"),
     )
-    assert voice.message.text is None
+    assert voice.text is None
     photo = parse(tg_photo(caption="il modulo"))
-    assert photo is not None and photo.message.text == "il modulo"
-    assert photo.message.attachments[0].ref.endswith("large")
+    assert photo is not None and photo.text == "il modulo"
+    assert photo.attachments[0].ref.endswith("large")
     sticker, doc = parse(tg_sticker()), parse(tg_document("isee"))
-    assert sticker is not None and sticker.message.attachments[0].kind == "sticker"
-    assert doc is not None and doc.message.attachments[0].kind == "document"
+    assert sticker is not None and sticker.attachments[0].kind == "sticker"
+    assert doc is not None and doc.attachments[0].kind == "document"
 
 
 @pytest.mark.parametrize(
@@ -169,11 +169,11 @@ def test_blocked_bot_raises_recipient_gone_and_logs_without_chat_id(
 
 def test_polling_delivers_updates_in_order(fake_telegram: FakeTelegram, api: str) -> None:
     fake_telegram.updates = [tg_text("uno"), tg_callback("consent:yes"), tg_text("tre")]
-    seen: list[TelegramUpdate] = []
+    seen: list[InboundMessage] = []
 
     async def use(telegram: Telegram) -> None:
-        async def handle(update: TelegramUpdate) -> None:
-            seen.append(update)
+        async def handle(message: InboundMessage) -> None:
+            seen.append(message)
 
         task = asyncio.create_task(telegram.poll(handle, timeout=1))
         deadline = time.monotonic() + 5
@@ -185,7 +185,7 @@ def test_polling_delivers_updates_in_order(fake_telegram: FakeTelegram, api: str
         task.cancel()
 
     run_with(api, use)
-    assert [u.message.text or u.message.payload for u in seen] == ["uno", "consent:yes", "tre"]
+    assert [m.text or m.payload for m in seen] == ["uno", "consent:yes", "tre"]
     assert fake_telegram.named("deleteWebhook")
     offsets = [c.params.get("offset") for c in fake_telegram.named("getUpdates")]
-    assert str(int(seen[-1].message.external_id or 0) + 1) in offsets
+    assert str(int(seen[-1].external_id or 0) + 1) in offsets
