@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.subscriptions import record_chat_event
 from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
+from bot.crypto import DataKeyError, decrypt, encrypt
 from bot.db import conversations as repo
 from bot.db import handoffs, inbox_repo, reply_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Direction, HandoffStatus, Message
 from bot.observatory import needs
-from bot.privacy.crypto import DataKeyError, decrypt, encrypt
 from bot.privacy.erase import erase_subject
 from bot.privacy.registry import Subject
 from flows.dialogue import step

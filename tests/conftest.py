@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.privacy import crypto
 from bot.settings import Env, Settings, load_config
 from nlu.rasa_process import RasaServer
 from tests.integration.conftest import MODEL, free_port, require_model
@@ -30,7 +30,7 @@ def backends() -> list[str]:
     return names
 
 
-# Commands refuse PostgreSQL without FRONTDESK_DATA_KEY (bot.privacy.crypto.require_key).
+# Commands refuse PostgreSQL without FRONTDESK_DATA_KEY (bot.crypto.require_key).
 TEST_DATA_KEY = "cG9zdGdyZXNxbC10ZXN0cy1kYXRhLWtleS0zMmJ5dGU="
 
 

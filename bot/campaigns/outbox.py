@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from bot import crypto
 from bot.campaigns import subscriptions
 from bot.campaigns.attempt import Result
 from bot.db import channel_repo
@@ -42,7 +43,6 @@ from bot.db.campaign_models import (
 )
 from bot.db.channel_models import OutboundStatus
 from bot.db.console_models import SchedulerLease
-from bot.privacy import crypto
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.crypto import address_index
 from bot.db.base import utcnow
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
-from bot.privacy.crypto import address_index
 from flows.copy import group
 from flows.turn import SubscribeRequested, UnsubscribeRequested
 

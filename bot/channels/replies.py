@@ -21,6 +21,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from bot import crypto
 from bot.channels.base import (
     Channel,
     NotSent,
@@ -33,7 +34,6 @@ from bot.channels.base import (
 from bot.db import reply_repo
 from bot.db.base import utcnow
 from bot.db.delivery_models import ReplyOutbox, ReplyStatus
-from bot.privacy import crypto
 
 log = logging.getLogger(__name__)
 

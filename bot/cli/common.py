@@ -9,9 +9,9 @@ from typing import NoReturn
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.privacy import crypto
 from bot.settings import Settings, SettingsError, load_settings
 
 

@@ -7,10 +7,10 @@ import os
 import typer
 from cryptography.fernet import Fernet
 
+from bot import crypto
 from bot.cli.common import fail, open_sessions, print_json, settings_or_exit
 from bot.db import console_repo
 from bot.db.base import utcnow
-from bot.privacy import crypto
 from bot.privacy.erase import erase_subject
 from bot.privacy.export import export_subject
 from bot.privacy.registry import Subject

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, Timestamped, utcnow
-from bot.privacy.crypto import EncryptedText, address_index_default
+from bot.db.encrypted import EncryptedText, address_index_default
 
 
 class CampaignStatus(StrEnum):

@@ -9,9 +9,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.crypto import address_index
 from bot.db.base import dialect_insert, utcnow
 from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus, WhatsAppContent
-from bot.privacy.crypto import address_index
 
 # Twilio's message lifecycle: a callback may arrive late ('sent' after 'delivered'), so a
 # status only replaces one of a lower rank. Failures share a rank: the first one wins.

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, Timestamped, utcnow
-from bot.privacy.crypto import EncryptedText
+from bot.db.encrypted import EncryptedText
 
 
 class Role(StrEnum):

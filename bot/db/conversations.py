@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.crypto import address_index
 from bot.db.base import dialect_insert, utcnow
 from bot.db.models import Conversation, ConversationState, Direction, Message
-from bot.privacy.crypto import address_index
 
 
 def lock_conversation(session: Session, *, channel: str, address: str) -> Conversation:

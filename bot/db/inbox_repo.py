@@ -16,11 +16,11 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Attachment, InboundMessage
+from bot.crypto import address_index
 from bot.db import channel_repo, leases
 from bot.db.base import utcnow
 from bot.db.console_models import SchedulerLease
 from bot.db.delivery_models import InboxMessage
-from bot.privacy.crypto import address_index
 
 # A turn that keeps failing (a bug, a poison message) is given up after this many tries, so
 # that the resident's later messages are not held back for ever.

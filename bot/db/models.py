@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, Timestamped, utcnow
-from bot.privacy.crypto import EncryptedJSON, EncryptedText, address_index_default
+from bot.db.encrypted import EncryptedJSON, EncryptedText, address_index_default
 
 
 class Direction(StrEnum):

@@ -22,11 +22,11 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.crypto import address_index
 from bot.db.base import utcnow
 from bot.db.channel_models import OutboundStatus
 from bot.db.delivery_models import ReplyOutbox, ReplyStatus
 from bot.db.models import Conversation, Message
-from bot.privacy.crypto import address_index
 from flows.replies import Button, Reply
 
 _NO_SYNC = {"synchronize_session": False}

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Table, select
 from sqlalchemy.orm import Session
 
+from bot.crypto import address_index
 from bot.db.metadata import metadata
-from bot.privacy.crypto import address_index
 
 # Modules that call `personal`/`not_personal`; a package adding tables adds its module here.
 DECLARATION_MODULES: tuple[str, ...] = ("bot.privacy.tables", "bot.privacy.tables_campaigns")

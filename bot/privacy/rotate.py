@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Table, bindparam, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from bot import crypto
+from bot.db.encrypted import EncryptedJSON, EncryptedText
 from bot.db.metadata import metadata
-from bot.privacy import crypto
-from bot.privacy.crypto import EncryptedJSON, EncryptedText
 
 BATCH = 500
 

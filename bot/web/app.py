@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bot import scheduler
+from bot import crypto, scheduler
 from bot.channels import factory
 from bot.console import campaign_routes
 from bot.console import web as console
 from bot.console.auth import secure_cookies
 from bot.db import handoffs
 from bot.db.engine import create_db_engine, session_factory
-from bot.privacy import crypto
 from bot.services import build as build_services
 from bot.settings import Settings, load_settings
 from bot.web import limits, routes_chat, routes_chat_updates, routes_health, routes_webhooks

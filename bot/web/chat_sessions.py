@@ -21,8 +21,8 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.crypto import address_index, derived_keys
 from bot.db.models import Conversation
-from bot.privacy.crypto import address_index, derived_keys
 
 COOKIE_PREFIX = "fd_chat_"
 COOKIE_PATH = "/api/chat"

@@ -2,7 +2,7 @@
 
 `handoffs.callback_phone` becomes text (a Fernet token of a phone number is ~100 characters,
 too long for its varchar(32)); `consent_ledger.evidence` is already text. Existing values are
-encrypted here, with the keys the application uses (bot.privacy.crypto: the configured keys,
+encrypted here, with the keys the application uses (bot.crypto: the configured keys,
 FRONTDESK_DATA_KEY from the environment or .env, or an existing var/data.key). When there is
 no key yet the migration never invents one (the application could not read what it
 encrypted): the values stay in clear, are read as they are (crypto.decrypt passes non-tokens
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 from cryptography.fernet import Fernet, MultiFernet
 
-from bot.privacy import crypto
+from bot import crypto
 
 revision: str = "0009"
 down_revision: str | None = "0008"

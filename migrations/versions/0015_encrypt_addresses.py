@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from alembic import op
 from cryptography.fernet import Fernet, MultiFernet
 
-from bot.privacy import crypto
+from bot import crypto
 
 revision: str = "0015"
 down_revision: str | None = "0014"

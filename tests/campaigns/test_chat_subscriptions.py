@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
-from bot.privacy import crypto
 from tests.campaigns.conftest import add_subscribers
 from tests.channels.conftest import post_twilio, post_update
 from tests.channels.fakes import FakeTelegram, FakeTwilio

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from bot import crypto
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.cli.main import app
 from bot.db.campaign_models import ConsentEvent, Subscriber, Subscription
-from bot.privacy import crypto
 from bot.settings import Settings
 
 HEADER = "channel,address,topics,comune,consent_at,consent_source\n"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.campaigns import outbox, report
 from bot.campaigns.sender import SendRefused, send_campaign
 from bot.campaigns.subscriptions import Consent, unsubscribe
@@ -20,7 +21,6 @@ from bot.db import channel_repo
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignRecipient, Subscriber
 from bot.db.channel_models import ChannelContact
-from bot.privacy import crypto
 from bot.settings import CampaignsConfig, Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
 from tests.channels.fakes import (

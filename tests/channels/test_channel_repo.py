@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db import channel_repo as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, InboundReceipt
-from bot.privacy import crypto
 
 ADDRESS = "whatsapp:+393330000001"
 

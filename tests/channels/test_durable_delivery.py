@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.channels import replies as reply_sender
 from bot.channels.base import InboundMessage
 from bot.channels.delivery import Dispatcher
@@ -23,7 +24,6 @@ from bot.db import inbox_repo
 from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.models import Conversation, ConversationState
-from bot.privacy import crypto
 from bot.settings import Settings, TelegramConfig
 from bot.web.app import create_app
 from flows.replies import Reply

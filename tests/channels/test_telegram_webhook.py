@@ -6,10 +6,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db.channel_models import InboundReceipt
 from bot.db.delivery_models import ReplyOutbox
 from bot.db.models import Conversation, ConversationState
-from bot.privacy import crypto
 from tests.channels.conftest import WEBHOOK_SECRET, post_update, settle
 from tests.channels.fakes import FakeTelegram
 from tests.channels.payloads import (

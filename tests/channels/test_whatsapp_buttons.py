@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.channels.base import OutboundMessage
 from bot.channels.whatsapp import WhatsApp, build_client
 from bot.db import channel_repo
 from bot.db import conversations as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, WhatsAppContent
-from bot.privacy import crypto
 from bot.settings import Settings
 from flows.replies import Button, Reply
 from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio

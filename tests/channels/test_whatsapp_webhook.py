@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.channels.base import OutboundMessage
 from bot.channels.delivery import RecipientGone
 from bot.db import channel_repo
 from bot.db import conversations as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, OutboundStatus
-from bot.privacy import crypto
 from flows.replies import Button, Reply
 from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio
 from tests.channels.fakes import FakeTwilio, twilio_error

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db import console_repo, handoffs
 from bot.db import conversations as repo
 from bot.db.campaign_models import (
@@ -21,7 +22,6 @@ from bot.db.channel_models import ChannelContact, OutboundStatus
 from bot.db.console_models import HandoffLabel, OperatorNote
 from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.db.models import Direction, NeedEvent
-from bot.privacy import crypto
 from bot.privacy.registry import Subject
 
 # A constant, not generate_key(): with importlib imports a test module may load its own copy.

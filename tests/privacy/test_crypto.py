@@ -12,11 +12,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from bot import crypto
 from bot.cli.main import app
 from bot.db import conversations as repo
 from bot.db.campaign_models import ConsentEvent
 from bot.db.models import Handoff, Message
-from bot.privacy import crypto
 from bot.privacy.export import collect
 from bot.privacy.registry import Subject
 from bot.privacy.rotate import encrypted_columns

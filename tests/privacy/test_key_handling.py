@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bot import crypto
 from bot.cli.main import app
-from bot.privacy import crypto
 from bot.web.app import app_from_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,12 +10,12 @@ from alembic import command
 from sqlalchemy import column, insert, select, table, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.db.campaign_models import ConsentEvent
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.metadata import metadata
 from bot.db.migrate import alembic_config, upgrade
 from bot.db.models import Handoff
-from bot.privacy import crypto
 from bot.privacy.rotate import rotate_all
 from tests.privacy.conftest import KEY
 

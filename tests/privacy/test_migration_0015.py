@@ -14,12 +14,12 @@ from alembic.util.exc import CommandError
 from sqlalchemy import JSON, column, insert, select, table, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.campaigns import subscriptions
 from bot.db import conversations as repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import alembic_config, upgrade
 from bot.db.models import ConversationState, Message
-from bot.privacy import crypto
 
 CHAT = "987654321"
 PHONE = "whatsapp:+393331234567"

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.cli.main import app
+from bot.crypto import address_index
 from bot.db.campaign_models import CampaignRecipient, ConsentEvent, Subscriber
 from bot.db.channel_models import ChannelContact, OutboundStatus
 from bot.db.console_models import AuditEntry, OperatorNote
 from bot.db.models import Conversation, ConversationState, Handoff, Message, NeedEvent
-from bot.privacy.crypto import address_index
 from bot.privacy.registry import Subject
 from bot.privacy.retention import UnknownRetentionKind, purge
 from bot.settings import RetentionDays

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto
 from bot.console import queue
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff
-from bot.privacy import crypto
 from bot.settings import AbuseConfig, Settings
 from bot.web import chat_sessions
 from bot.web.app import create_app

@@ -6,9 +6,9 @@ decrypts, so a key can be rotated while old rows are still readable. Keys come f
 `FRONTDESK_DATA_KEY` (comma-separated, newest first); without it the embedded default keeps
 one in `var/data.key`, created on first use.
 
-The column types are SQLAlchemy TypeDecorators: models declare them, the ORM and Core
-queries see plain text, the database sees only tokens. The keyring is process-wide because
-a column type cannot receive settings; `configure` sets it explicitly (app, CLI, tests).
+The column types built on it live in the db layer (bot.db.encrypted); this module imports
+nothing of the app, so every layer may use it. The keyring is process-wide because a
+column type cannot receive settings; `configure` sets it explicitly (app, CLI, tests).
 """
 
 from __future__ import annotations
@@ -16,17 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import JSON, Text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement, operators
-from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +178,6 @@ def address_index(channel: str, address: str, *, key: bytes | None = None) -> st
     return hmac.new(key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def address_index_default(context: Any) -> str:
-    """Column default: the index of the row's channel and (plain) address being inserted.
-
-    Defaults run before the bind processors, so the address here is still the plain value
-    that EncryptedText will turn into a token.
-    """
-    params = context.get_current_parameters()
-    return address_index(params["channel"], params["address"])
-
-
 def encrypt(text: str) -> str:
     """A Fernet token of the text, under the first key."""
     return keyring().encrypt(text.encode("utf-8")).decode("ascii")
@@ -214,70 +198,3 @@ def rotate_token(token: str) -> str:
     if not token.startswith(TOKEN_PREFIX):
         return encrypt(token)
     return keyring().rotate(token.encode("ascii")).decode("ascii")
-
-
-class EncryptedText(TypeDecorator[str]):
-    """A Text column stored as a Fernet token."""
-
-    impl = Text
-    cache_ok = True
-
-    class comparator_factory(TypeDecorator.Comparator[str]):
-        """Refuses value comparisons: a token never equals the text (Fernet is randomised),
-        so `Conversation.address == x` would silently match nothing. Compare the blind
-        index instead (`address_hash == address_index(channel, x)`)."""
-
-        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
-            values = [o for o in other if o is not None and not isinstance(o, ClauseElement)]
-            if op in _VALUE_OPERATORS and values:
-                raise TypeError("encrypted column: compare its blind index, not its value")
-            return super().operate(op, *other, **kwargs)
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else encrypt(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else decrypt(value)
-
-    @staticmethod
-    def rotate_raw(raw: Any) -> Any:
-        """The stored value re-encrypted under the first key."""
-        return None if raw is None else rotate_token(raw)
-
-
-_VALUE_OPERATORS = {
-    operators.eq,
-    operators.ne,
-    operators.in_op,
-    operators.not_in_op,
-    operators.like_op,
-    operators.ilike_op,
-    operators.startswith_op,
-    operators.contains_op,
-}
-
-
-class EncryptedJSON(TypeDecorator[Any]):
-    """A JSON column whose document is stored as `{"enc": token}`.
-
-    Staying a JSON column keeps the schema (and the migrations) unchanged; rows written
-    before encryption have no "enc" key and are read as they are.
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else {"enc": encrypt(json.dumps(value, ensure_ascii=False))}
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, dict) and set(value) == {"enc"}:
-            return json.loads(decrypt(value["enc"]))
-        return value
-
-    @staticmethod
-    def rotate_raw(raw: Any) -> Any:
-        """The stored document re-encrypted under the first key."""
-        if isinstance(raw, dict) and set(raw) == {"enc"}:
-            return {"enc": rotate_token(raw["enc"])}
-        return None if raw is None else {"enc": encrypt(json.dumps(raw, ensure_ascii=False))}
