@@ -29,6 +29,7 @@ run: setup
 lint: app
 	$(VENV)/ruff check bot nlu flows catalog tests bench migrations
 	$(VENV)/ruff format --check bot nlu flows catalog tests bench
+	$(VENV)/lint-imports --no-cache
 
 typecheck: app
 	$(VENV)/mypy
@@ -38,4 +39,4 @@ test: setup browser lint typecheck
 	FRONTDESK_REQUIRE_RASA=1 FRONTDESK_REQUIRE_BROWSER=1 $(VENV)/pytest
 
 clean:
-	rm -rf var .rasa .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .rasa .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

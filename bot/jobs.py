@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.campaigns import jobs as campaigns
+from bot.campaigns.transport import usable
 from bot.console import jobs as console
 from bot.privacy import retention
 from bot.services import Services
@@ -42,13 +43,25 @@ def _every(seconds: int) -> Callable[[Settings], BaseTrigger]:
     return lambda _settings: IntervalTrigger(seconds=seconds, timezone=UTC)
 
 
-def _in_thread(function: Callable[[Services], None]) -> Callable[[Services], Awaitable[None]]:
-    """A blocking job (database work only) off the event loop."""
+# Each job gets from the services what it needs: the packages below know no Services.
 
-    async def call(services: Services) -> None:
-        await asyncio.to_thread(function, services)
 
-    return call
+async def _campaigns(services: Services) -> None:
+    await campaigns.send_due(
+        sessions=services.sessions,
+        channels=usable(services.settings, services.channels),
+        config=services.settings.config.campaigns,
+        now=services.clock,
+    )
+
+
+async def _expire_intakes(services: Services) -> None:
+    await asyncio.to_thread(retention.expire_intakes_job, services.sessions, services.clock())
+
+
+async def _purge(services: Services) -> None:
+    privacy = services.settings.config.privacy
+    await asyncio.to_thread(retention.purge_job, services.sessions, privacy, services.clock())
 
 
 INTAKE_SWEEP = int(retention.INTAKE_SWEEP.total_seconds())
@@ -63,19 +76,19 @@ JOBS: tuple[Job, ...] = (
     Job(
         "campaigns.tick",
         _every(campaigns.TICK_SECONDS),
-        campaigns.campaigns_tick,
+        _campaigns,
         misfire_grace_time=campaigns.TICK_SECONDS,
     ),
     Job(
         "privacy.expire_intakes",
         _every(INTAKE_SWEEP),
-        _in_thread(retention.expire_intakes_job),
+        _expire_intakes,
         misfire_grace_time=INTAKE_SWEEP,
     ),
     Job(
         "privacy.retention_purge",  # 03:30 UTC, in the quiet hours
         lambda _settings: CronTrigger(hour=3, minute=30, timezone=UTC),
-        _in_thread(retention.purge_job),
+        _purge,
         misfire_grace_time=6 * 3600,  # a leader that was down at 03:30 still purges that day
     ),
 )

@@ -16,26 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.sender import SendRefused, send_campaign
-from bot.campaigns.transport import usable
 from bot.campaigns.windows import closed_reason
 from bot.channels.base import Channel
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignStatus
-from bot.services import Services
 from bot.settings import CampaignsConfig
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
-
-
-async def campaigns_tick(services: Services) -> None:
-    """The scheduled job (bot.jobs)."""
-    await send_due(
-        sessions=services.sessions,
-        channels=usable(services.settings, services.channels),
-        config=services.settings.config.campaigns,
-        now=services.clock,
-    )
 
 
 def due(session: Session, *, now: datetime) -> list[int]:

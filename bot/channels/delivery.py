@@ -16,7 +16,13 @@ from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import Channel, InboundMessage, OutboundMessage, RecipientGone
+from bot.channels.base import (
+    Attachment,
+    Channel,
+    InboundMessage,
+    OutboundMessage,
+    RecipientGone,
+)
 from bot.channels.replies import ReplySender, holder_is_dead, short_ref, worker_name
 from bot.db import inbox_repo, reply_repo
 from bot.db.delivery_models import InboxMessage
@@ -98,6 +104,18 @@ async def deliver(
             gone.append(exc)
             skip.add(key)
     return gone
+
+
+def as_message(row: InboxMessage) -> InboundMessage:
+    """A stored inbox row as the front desk takes it."""
+    return InboundMessage(
+        channel=row.channel,  # type: ignore[arg-type]  # only channel names are stored
+        address=row.address,
+        text=row.text,
+        payload=row.payload,
+        external_id=row.external_id,
+        attachments=tuple(Attachment(a["kind"], a["ref"]) for a in row.attachments or []),
+    )
 
 
 class Desk(Protocol):
@@ -324,7 +342,7 @@ class Dispatcher:
                     continue
                 return
             try:
-                await self._desk.handle_stored(inbox_repo.as_message(row), row.id)
+                await self._desk.handle_stored(as_message(row), row.id)
             except Exception as exc:
                 log.exception("%s message not answered ref=%s", channel, ref)
                 gave_up = await asyncio.to_thread(self._failed, row.id, type(exc).__name__)

@@ -8,14 +8,13 @@ messages are handled in id order, by whichever worker holds the conversation's t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.base import Attachment, InboundMessage
 from bot.crypto import address_index
 from bot.db import channel_repo, leases
 from bot.db.base import utcnow
@@ -28,7 +27,31 @@ MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 2.0
 
 
-def store(session: Session, *, message: InboundMessage, now: datetime | None = None) -> int | None:
+class _Part(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def ref(self) -> str: ...
+
+
+class Received(Protocol):
+    """What the inbox keeps of a message (bot.channels.base.InboundMessage has it)."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def external_id(self) -> str | None: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def payload(self) -> str | None: ...
+    @property
+    def attachments(self) -> Sequence[_Part]: ...
+
+
+def store(session: Session, *, message: Received, now: datetime | None = None) -> int | None:
     """Records a received message with its redelivery key; None for a redelivery."""
     now = now or utcnow()
     fresh = channel_repo.accept_inbound(
@@ -68,18 +91,6 @@ def is_handled(session: Session, *, inbox_id: int) -> bool:
         select(InboxMessage.handled_at).where(InboxMessage.id == inbox_id)
     ).first()
     return row is None or row.handled_at is not None
-
-
-def as_message(row: InboxMessage) -> InboundMessage:
-    """The stored message as the front desk takes it."""
-    return InboundMessage(
-        channel=row.channel,  # type: ignore[arg-type]  # only channel names are stored
-        address=row.address,
-        text=row.text,
-        payload=row.payload,
-        external_id=row.external_id,
-        attachments=tuple(Attachment(a["kind"], a["ref"]) for a in row.attachments or []),
-    )
 
 
 def _lease_name(channel: str, address: str) -> str:

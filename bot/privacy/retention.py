@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, Table, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import console_repo
 from bot.db.metadata import metadata
 from bot.db.models import ConversationState
 from bot.privacy.registry import Retention, declarations
-from bot.services import Services
+from bot.settings import PrivacyConfig
 from flows.intake import INTAKE_TTL
 from flows.state import Step
 
@@ -146,12 +146,10 @@ def purge_log_files(log_dir: Path, *, cutoff: datetime, dry_run: bool) -> dict[s
     return counts
 
 
-def purge_job(services: Services) -> None:
-    """The daily scheduler job (bot.jobs): purges with the running app's settings."""
-    privacy = services.settings.config.privacy
+def purge_job(sessions: sessionmaker[Session], privacy: PrivacyConfig, now: datetime) -> None:
+    """The daily scheduler job (bot.jobs): purges as config.yml's `privacy` says."""
     days = privacy.retention_days.model_dump()
-    with services.sessions.begin() as session:
-        now = services.clock()
+    with sessions.begin() as session:
         counts = purge(session, retention_days=days, now=now, log_dir=privacy.log_dir)
     files = sum(n for key, n in counts.items() if key.startswith(FILES))
     log.info("retention purge done rows=%d files=%d", sum(counts.values()) - files, files)
@@ -178,9 +176,9 @@ def expire_intakes(session: Session, *, now: datetime) -> int:
     return expired
 
 
-def expire_intakes_job(services: Services) -> None:
+def expire_intakes_job(sessions: sessionmaker[Session], now: datetime) -> None:
     """The scheduler job (bot.jobs) behind `expire_intakes`, every INTAKE_SWEEP."""
-    with services.sessions.begin() as session:
-        expired = expire_intakes(session, now=services.clock())
+    with sessions.begin() as session:
+        expired = expire_intakes(session, now=now)
     if expired:
         log.info("expired intakes removed count=%d", expired)

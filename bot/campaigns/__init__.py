@@ -1,0 +1,1 @@
+"""Information campaigns: subscribers, audiences, paced sends, scheduled ticks."""
