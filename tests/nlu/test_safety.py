@@ -562,6 +562,8 @@ WIDER_NEAR_MISSES = [
     "ho messo un app sul telefono per la spesa",
     "sto scrivendo una relazione sul codice rosso per il master",
     "vorrei fare volontariato in un centro antiviolenza",
+    "il centro antiviolenza assume psicologhe? mando il curriculum",
+    "a minecraft mio figlio urla ti uccido al cugino",
     "ho preso 10 giorni di ferie ad agosto",
     "ho scritto una lettera al sindaco per la strada rotta",
     "mi sono stesa sul letto per riposare",
