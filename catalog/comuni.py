@@ -30,7 +30,7 @@ COMUNI: tuple[str, ...] = AMBITO_TRADATE + VICINI
 _BY_KEY = {re.sub(r"[\s\-']+", " ", c.casefold()).strip(): c for c in COMUNI}
 
 
-def canonical_comune(name: str) -> str | None:
+def territory_comune(name: str) -> str | None:
     """The canonical ISTAT spelling of `name`, tolerant of case, spacing and hyphens.
 
     Args:

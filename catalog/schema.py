@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic import model_validator as _model_validator
 
-from catalog.comuni import canonical_comune, suggest_comune
+from catalog.comuni import suggest_comune, territory_comune
 from catalog.taxonomy import FAMILIARI, NEED_CATEGORIES
 from catalog.vocab import (
     MESI,
@@ -43,7 +43,7 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 def _comune(value: str) -> str:
-    canon = canonical_comune(value)
+    canon = territory_comune(value)
     if canon is None:
         hint = suggest_comune(value)
         raise ValueError(f"comune sconosciuto {value!r}" + (f" (forse {hint!r}?)" if hint else ""))

@@ -15,7 +15,7 @@ from catalog.vocab import MESI
 from flows.lexicon import pattern, says
 from flows.state import DialogueState, Need, Step
 from flows.turn import NEED_PREFIX, Change, Turn
-from nlu.comuni import canonical_comune, is_comune
+from nlu.comuni import guess_italian_comune, is_comune
 from nlu.entities import parse_ages
 from nlu.text import normalise
 
@@ -58,7 +58,7 @@ def _contextual_comune(state: DialogueState, turn: Turn) -> str | None:
     """A bare place name answering "in quale comune abiti?" ("gornate", "lonate c.")."""
     if state.step is not Step.ASK_COMUNE or not turn.text or len(turn.text) > 60:
         return None
-    return canonical_comune(turn.text)
+    return guess_italian_comune(turn.text)
 
 
 def _contextual_ages(state: DialogueState, turn: Turn) -> list[float]:

@@ -190,7 +190,7 @@ def _fuzzy(key: str) -> str | None:
     return None
 
 
-def canonical_comune(text: str) -> str | None:
+def guess_italian_comune(text: str) -> str | None:
     """Map a mention of a comune to its canonical ISTAT name.
 
     Args:

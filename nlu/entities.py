@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from nlu.comuni import canonical_comune, find_comuni_spans, is_comune
+from nlu.comuni import find_comuni_spans, guess_italian_comune, is_comune
 from nlu.text import Word, normalise, squeeze, words
 from nlu.types import Entity
 
@@ -332,8 +332,8 @@ def _from_model(text: str, item: Mapping[str, Any]) -> Entity | None:
     if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end:
         span, span_end = text[start:end], end
     if name == "comune":
-        comune = canonical_comune(str(value)) if value is not None else None
-        comune = comune or (canonical_comune(span) if span else None)
+        comune = guess_italian_comune(str(value)) if value is not None else None
+        comune = comune or (guess_italian_comune(span) if span else None)
         return Entity("comune", comune) if comune and is_comune(comune) else None
     if name == "eta":
         years: float | None = None

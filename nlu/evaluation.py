@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nlu.client import NluClient
-from nlu.comuni import canonical_comune
+from nlu.comuni import guess_italian_comune
 from nlu.metrics import (
     accuracy,
     confusion_matrix,
@@ -41,7 +41,7 @@ async def _predict(client: NluClient, examples: list[Example]) -> list[dict[str,
 
 
 def _expected_comuni(example: Example) -> set[str]:
-    return {canonical_comune(v) or v for name, v in example.entities if name == "comune"}
+    return {guess_italian_comune(v) or v for name, v in example.entities if name == "comune"}
 
 
 def _paired(

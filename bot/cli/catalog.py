@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bot.cli.common import fail, open_sessions, print_json
 from bot.db.catalog_repo import load_services, upsert_services
-from catalog.comuni import canonical_comune
+from catalog.comuni import territory_comune
 from catalog.loader import LoadResult, dump, load_path
 from catalog.matching import CatalogIndex, Match, NeedProfile, match
 from catalog.schema import Service
@@ -158,7 +158,7 @@ def search(
         fail(f"categoria {categoria!r} non prevista: {', '.join(NEED_CATEGORIES)}")
     if familiare is not None and familiare not in FAMILIARI:
         fail(f"familiare {familiare!r} non previsto: {', '.join(FAMILIARI)}")
-    if comune is not None and canonical_comune(comune) is None:
+    if comune is not None and territory_comune(comune) is None:
         fail(f"comune {comune!r} sconosciuto")
     try:
         today = date.fromisoformat(oggi) if oggi else datetime.now(ZoneInfo("Europe/Rome")).date()

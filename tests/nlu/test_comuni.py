@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from nlu.comuni import (
     AMBITO_COMUNI,
-    canonical_comune,
     find_comuni,
     find_comuni_spans,
+    guess_italian_comune,
     is_comune,
 )
 
@@ -58,7 +58,7 @@ def test_ambito_has_the_eight_comuni_with_istat_names() -> None:
     ],
 )
 def test_ambito_mentions(mention: str, expected: str) -> None:
-    assert canonical_comune(mention) == expected
+    assert guess_italian_comune(mention) == expected
 
 
 @pytest.mark.parametrize(
@@ -80,12 +80,12 @@ def test_ambito_mentions(mention: str, expected: str) -> None:
     ],
 )
 def test_other_comuni(mention: str, expected: str) -> None:
-    assert canonical_comune(mention) == expected
+    assert guess_italian_comune(mention) == expected
 
 
 @pytest.mark.parametrize("mention", ["venegono", "Venegono", "", "   ", "xyz", "san", "ciao", "!!"])
 def test_not_a_comune_or_ambiguous(mention: str) -> None:
-    assert canonical_comune(mention) is None
+    assert guess_italian_comune(mention) is None
 
 
 @pytest.mark.parametrize(
@@ -141,6 +141,6 @@ def test_find_comuni_spans_point_into_the_text() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_never_raises_and_returns_real_names(text: str) -> None:
-    result = canonical_comune(text)
+    result = guess_italian_comune(text)
     assert result is None or is_comune(result)
     assert all(is_comune(name) for name in find_comuni(text))
