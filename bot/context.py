@@ -13,6 +13,7 @@ from bot.db.catalog_repo import load_services
 from bot.settings import AppConfig, Settings
 from catalog.matching import CatalogIndex
 from flows.turn import FlowContext, OfficeInfo, SocialPointInfo
+from nlu.comuni import gazetteer
 
 ROME = ZoneInfo("Europe/Rome")
 CATALOG_TTL = 60.0  # seconds: a `frontdesk catalog import` shows up within a minute
@@ -36,7 +37,8 @@ def make_context(
     return FlowContext(
         catalog=catalog,
         territory=config.territory.name,
-        comuni=config.territory.comuni,
+        comuni=tuple(config.territory.comuni),
+        places=gazetteer(config.territory),
         social_points=points,
         privacy_url=privacy_url,
         now=now,

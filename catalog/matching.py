@@ -249,7 +249,7 @@ def match(
     comune = profile.comune
     query = _Query(
         # An unknown comune name stays as given: it is served by nothing, hence unmet.
-        comune=(territory_comune(comune) or comune.strip()) if comune else None,
+        comune=(territory_comune(comune, index.comuni) or comune.strip()) if comune else None,
         eta=tuple(float(a) for a in profile.eta),
         familiare=profile.familiare,
         genitori_lavoratori=profile.genitori_lavoratori,

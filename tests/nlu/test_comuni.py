@@ -6,18 +6,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlu.comuni import (
-    AMBITO_COMUNI,
-    find_comuni,
-    find_comuni_spans,
-    guess_italian_comune,
-    is_comune,
-)
+from nlu.comuni import gazetteer, is_comune
+from territory.model import shipped_territory
+
+TRADATE = shipped_territory("tradate")
+PLACES = gazetteer(TRADATE)
+find_comuni, find_comuni_spans = PLACES.find_comuni, PLACES.find_comuni_spans
+guess_italian_comune = PLACES.guess_italian_comune
 
 
 def test_ambito_has_the_eight_comuni_with_istat_names() -> None:
-    assert len(AMBITO_COMUNI) == 8
-    assert all(is_comune(name) for name in AMBITO_COMUNI)
+    assert len(TRADATE.comuni) == 8
+    assert all(is_comune(name) for name in TRADATE.places)
+    assert gazetteer(TRADATE) is PLACES  # built once per territory
 
 
 @pytest.mark.parametrize(
