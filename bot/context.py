@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +14,6 @@ from catalog.matching import CatalogIndex
 from flows.turn import FlowContext, OfficeInfo, SocialPointInfo
 from nlu.comuni import gazetteer
 
-ROME = ZoneInfo("Europe/Rome")
 CATALOG_TTL = 60.0  # seconds: a `frontdesk catalog import` shows up within a minute
 
 
@@ -67,7 +65,10 @@ def flow_context_factory(
 
     def build() -> FlowContext:
         return make_context(
-            settings.config, catalog=catalog(), privacy_url=privacy_url, now=datetime.now(ROME)
+            settings.config,
+            catalog=catalog(),
+            privacy_url=privacy_url,
+            now=datetime.now(settings.timezone),
         )
 
     return build

@@ -137,7 +137,7 @@ class FlowContext:
     places: Gazetteer  # how the territory's residents name places
     social_points: tuple[SocialPointInfo, ...]
     privacy_url: str
-    now: datetime  # local time (Europe/Rome)
+    now: datetime  # the territory's local time
     offices: tuple[OfficeInfo, ...] = ()
 
     @property

@@ -108,7 +108,7 @@ class Territory(_Strict):
     """An Ambito: comuni and neighbours by canonical ISTAT name, in the file's order."""
 
     name: str
-    timezone: str = "Europe/Rome"
+    timezone: str  # IANA name, e.g. Europe/Rome
     provinces: Provinces
     comuni: dict[str, Comune] = Field(min_length=1)
     # Bordering comuni: residents there sometimes use the Ambito's services (and vice versa).

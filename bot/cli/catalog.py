@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -169,7 +168,8 @@ def search(
             fail(f"comune {comune!r} sconosciuto")
         comune = canon
     try:
-        today = date.fromisoformat(oggi) if oggi else datetime.now(ZoneInfo("Europe/Rome")).date()
+        local_now = datetime.now(settings_or_exit().timezone)
+        today = date.fromisoformat(oggi) if oggi else local_now.date()
     except ValueError:
         fail(f"data {oggi!r} non valida: usa AAAA-MM-GG")
     index = CatalogIndex(_services(catalogo))
