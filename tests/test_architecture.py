@@ -13,7 +13,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSPORTS = {"telegram", "twilio", "fastapi", "starlette", "rasa"}
-FORBIDDEN = {"flows": TRANSPORTS | {"sqlalchemy"}, "nlu": TRANSPORTS, "catalog": TRANSPORTS}
+FORBIDDEN = {
+    "flows": TRANSPORTS | {"sqlalchemy"},
+    "nlu": TRANSPORTS,
+    "catalog": TRANSPORTS,
+    "territory": TRANSPORTS,
+}
 # The one module that runs inside Rasa's own process (a pipeline component), not the app's.
 RASA_SIDE = ROOT / "nlu" / "rasa_components.py"
 

@@ -42,7 +42,7 @@ def telegram(settings: Settings, *, max_retries: int | None = None) -> Telegram 
         max_retries=config.max_retries if max_retries is None else max_retries,
         timeout=config.timeout_seconds,
     )
-    return Telegram(bot)
+    return Telegram(bot, centroids=settings.config.territory.centroids)
 
 
 def whatsapp(
@@ -67,6 +67,7 @@ def whatsapp(
         status_callback=callback,
         config=settings.config.whatsapp,
         record_sends=record_sends,
+        centroids=settings.config.territory.centroids,
     )
 
 
