@@ -27,10 +27,10 @@ from bot.privacy import crypto
 from bot.settings import Settings, TelegramConfig
 from bot.web.app import create_app
 from flows.replies import Reply
-from tests.channels.conftest import nlu_client, post_update
+from tests.channels.conftest import post_update
 from tests.channels.fakes import FakeTelegram, wait_for
 from tests.channels.payloads import CHAT_ID, tg_text
-from tests.web.conftest import FakeRasa
+from tests.conftest import FakeRasa, nlu_client
 
 ROOT = Path(__file__).resolve().parents[2]
 

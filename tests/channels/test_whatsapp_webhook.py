@@ -18,7 +18,7 @@ from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, OutboundStatus
 from bot.privacy import crypto
 from flows.replies import Button, Reply
-from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio
+from tests.channels.conftest import post_twilio
 from tests.channels.fakes import FakeTwilio, twilio_error
 from tests.channels.payloads import (
     SENDER,
@@ -30,7 +30,7 @@ from tests.channels.payloads import (
     wa_media,
     wa_status,
 )
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, FakeRasa, rasa_says
 
 INBOUND = "/webhooks/whatsapp"
 STATUS = "/webhooks/whatsapp/status"

@@ -26,7 +26,7 @@ from bot.web import chat_sessions
 from bot.web.app import create_app
 from bot.web.limits import json_depth_exceeds
 from nlu.client import NluClient
-from tests.web.conftest import FakeRasa
+from tests.conftest import FakeRasa
 
 SESSION = "abuse-session-0001"
 
@@ -92,7 +92,7 @@ def _free_port() -> int:
 def server(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[str]:
     """The real app under uvicorn on loopback (one process, memory:// storage)."""
     from bot.cli.seed import seed_catalog_if_empty
-    from tests.web.conftest import ROOT
+    from tests.conftest import ROOT
 
     seed_catalog_if_empty(sessions, ROOT / "catalog" / "data")
     rasa = FakeRasa()

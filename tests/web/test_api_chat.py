@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import conversations as repo
 from bot.db.models import Conversation, Handoff, NeedEvent
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import FakeRasa, rasa_says
 
 SESSION = "test-session-0001"
 
