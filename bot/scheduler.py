@@ -23,7 +23,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
-from bot.db import leases
+from bot.db import lease_repo
 from bot.privacy import retention
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,12 @@ def runtime() -> Any:
 
 def acquire(session: Session, *, holder: str, seconds: int = LEASE_SECONDS) -> bool:
     """Takes or renews the scheduler's lease; True when `holder` now owns it."""
-    return leases.acquire(session, name=LEASE_NAME, holder=holder, seconds=seconds)
+    return lease_repo.acquire(session, name=LEASE_NAME, holder=holder, seconds=seconds)
 
 
 def release(session: Session, *, holder: str) -> None:
     """Gives the lease up at shutdown, so that another worker takes over at once."""
-    leases.release(session, name=LEASE_NAME, holder=holder)
+    lease_repo.release(session, name=LEASE_NAME, holder=holder)
 
 
 def register_jobs(scheduler: AsyncIOScheduler, state: Any) -> None:

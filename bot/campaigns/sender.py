@@ -28,7 +28,7 @@ from bot.campaigns.attempt import Result, attempt, campaign_reply
 from bot.campaigns.pacing import Pacer
 from bot.campaigns.windows import closed_reason
 from bot.channels.base import Channel, OutboundMessage, Windowed
-from bot.db import leases
+from bot.db import lease_repo
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from bot.settings import CampaignsConfig
@@ -230,7 +230,7 @@ def _take(sessions: sessionmaker[Session], names: list[str], worker: str) -> set
         return {
             name
             for name in names
-            if leases.acquire(
+            if lease_repo.acquire(
                 session, name=_lease_name(name), holder=worker, seconds=CHANNEL_LEASE_SECONDS
             )
         }
@@ -239,7 +239,7 @@ def _take(sessions: sessionmaker[Session], names: list[str], worker: str) -> set
 def _give_back(sessions: sessionmaker[Session], names: list[str], worker: str) -> None:
     with sessions.begin() as session:
         for name in names:
-            leases.release(session, name=_lease_name(name), holder=worker)
+            lease_repo.release(session, name=_lease_name(name), holder=worker)
 
 
 async def _keep(send: _Send) -> None:

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.channels.base import OutboundMessage
-from bot.console import notices, queue
+from bot.console import notices
 from bot.console.actions import point_name
 from bot.console.delivery import Deliverer
-from bot.db import conversations as repo
-from bot.db import reply_repo
+from bot.db import conversation_repo as repo
+from bot.db import handoff_repo, reply_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff, HandoffStatus
 from bot.scheduler import runtime
@@ -55,11 +55,11 @@ def _tick(state: Any) -> list[OutboundMessage]:
     out: list[OutboundMessage] = []
     console = state.settings.config.console
     with state.sessions.begin() as session:
-        for handoff in queue.unannounced(session):
+        for handoff in handoff_repo.unannounced(session):
             if _open(state, handoff):
                 out += _announce(session, state, handoff)
         before = utcnow() - timedelta(minutes=console.queue_timeout_minutes)
-        for handoff in queue.timed_out(session, before=before):
+        for handoff in handoff_repo.timed_out(session, before=before):
             if _open(state, handoff):
                 out += _offer_callback(session, state, handoff)
         reply_repo.expire_pulled(session, before=utcnow() - PULLED_KEEP)
@@ -80,7 +80,7 @@ def _announce(session: Session, state: Any, handoff: Handoff) -> list[OutboundMe
         return out
     if DialogueState.load(repo.load_state(session, conversation=conv)).step is not Step.HUMAN:
         return out  # the resident is answering the callback offer: don't talk over it
-    place = queue.position(session, handoff=handoff)
+    place = handoff_repo.position(session, handoff=handoff)
     reply = notices.queue_position(place, name, state.settings.config.console.minutes_per_case)
     log.info("queue position sent handoff=%s position=%s", handoff.id, place)
     return notices.record(session, conversation=conv, replies=[reply]) + out

@@ -14,7 +14,7 @@ from bot.console import campaign_routes
 from bot.console import web as console
 from bot.console.auth import secure_cookies
 from bot.context import flow_context_factory
-from bot.db import handoffs
+from bot.db import handoff_repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.frontdesk import FrontDesk
 from bot.privacy import crypto
@@ -49,7 +49,7 @@ def create_app(
         app.state.settings = settings
         app.state.sessions = sessions
         app.state.abuse_limits = limits.AbuseLimits.from_settings(settings)
-        handoffs.configure_folding(settings.config.abuse)
+        handoff_repo.configure_folding(settings.config.abuse)
         app.state.nlu = client
         app.state.flow_context = flow_context_factory(settings, sessions)
         app.state.desk = FrontDesk(

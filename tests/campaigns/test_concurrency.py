@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.campaigns import outbox, sender
 from bot.campaigns.sender import Run, send_campaign
 from bot.campaigns.transport import campaign_channels
-from bot.db import leases
+from bot.db import lease_repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.settings import Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
@@ -101,7 +101,7 @@ def test_a_dead_senders_channel_is_taken_over(
     chats = [str(9000 + i) for i in range(10)]
     campaign_id = new_campaign(sessions, chats)
     with sessions.begin() as s:  # a sender that died holding the channel for 2 more seconds
-        assert leases.acquire(s, name="campaign-send:telegram", holder="dead", seconds=2)
+        assert lease_repo.acquire(s, name="campaign-send:telegram", holder="dead", seconds=2)
     started = time.monotonic()
     [run] = run_senders(db_url, channel_settings, campaign_id, 1)
     assert run.done and run.sent == len(chats)

@@ -140,9 +140,9 @@ class SlowDesk:
         from bot.db import reply_repo
 
         with self.sessions.begin() as session:
-            from bot.db import conversations
+            from bot.db import conversation_repo
 
-            conversations.lock_conversation(
+            conversation_repo.lock_conversation(
                 session, channel=message.channel, address=message.address
             )
             if not inbox_repo.take(session, inbox_id=inbox_id):

@@ -124,7 +124,7 @@ def test_media_get_a_polite_answer_and_are_stored_with_their_file_id(
     replies = fake_telegram.named("sendMessage")[before:]
     assert len(replies) == 3
     assert all("scritti" in r.params["text"] for r in replies)  # "leggo solo i messaggi scritti"
-    from bot.db import conversations as repo
+    from bot.db import conversation_repo as repo
 
     with sessions() as s:
         stored = [

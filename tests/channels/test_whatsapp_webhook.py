@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import OutboundMessage
 from bot.channels.delivery import RecipientGone
 from bot.db import channel_repo
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, OutboundStatus
 from bot.privacy import crypto

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import conversations as repo
-from bot.db import handoffs
+from bot.db import conversation_repo as repo
+from bot.db import handoff_repo
 from bot.db.models import Direction, Handoff
 from bot.web import chat_sessions
 from flows.state import DialogueState, Step
@@ -67,7 +67,7 @@ def queue_resident(
         repo.add_message(
             s, conversation=conv, direction=Direction.INBOUND, text="vorrei parlare con qualcuno"
         )
-        handoff = handoffs.request_handoff(
+        handoff = handoff_repo.request_handoff(
             s,
             conversation=conv,
             reason="richiesta",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import scheduler
 from bot.console.jobs import run_tick
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.base import utcnow
 from bot.db.console_models import SchedulerLease
 from bot.db.models import Handoff

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.campaign_models import ConsentEvent
 from bot.db.models import Handoff, Message
 from bot.privacy import crypto

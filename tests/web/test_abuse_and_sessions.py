@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console import queue
+from bot.db import handoff_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff
 from bot.privacy import crypto
@@ -139,7 +139,7 @@ def test_flood_of_emergencies_gets_429s_helplines_and_one_folded_card(
     assert statuses.count(200) == allowed and statuses.count(429) == 200 - allowed
     assert helplines == 200  # every one of them was given the emergency numbers at once
     with sessions() as s:
-        visible = queue.open_handoffs(s, points=None)
+        visible = handoff_repo.open_handoffs(s, points=None)
         every = list(s.scalars(select(Handoff)))
     emergencies = [h for h in visible if h.priority >= 1]
     assert len(every) == allowed  # only the allowed requests reached the queue
