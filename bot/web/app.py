@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot import scheduler
-from bot.console import campaign_routes
 from bot.console import web as console
 from bot.console.auth import secure_cookies
 from bot.context import flow_context_factory
@@ -84,7 +83,6 @@ def create_app(
     app.include_router(routes_webhooks.router)
     app.include_router(routes_chat_updates.router)
     console.install(app)
-    app.include_router(campaign_routes.router)
     return app
 
 
