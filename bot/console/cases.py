@@ -1,6 +1,6 @@
 """Looking cases up: the queue page's search, and a resident's earlier cases.
 
-Least privilege is the one of bot.console.queue: an operator finds only cases of their
+Least privilege is the one of bot.db.handoff_repo: an operator finds only cases of their
 Social Points that are open or that they held; admins find everything.
 """
 
