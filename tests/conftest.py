@@ -30,7 +30,9 @@ from bot.privacy import crypto
 from bot.settings import ChannelsConfig, Env, Settings, WhatsAppConfig, load_config
 from bot.web.app import create_app
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.rasa_process import RasaServer
+from territory.model import shipped_territory
 from tests.browser import Served
 from tests.channels.fakes import (
     ACCOUNT_SID,
@@ -50,6 +52,7 @@ WEBHOOK_SECRET = "s3cret-Token_for-tests"
 TEMPLATE_SID = "HX" + "b" * 32
 PASSWORD = "una-password-lunga-1"
 ADMIN_EMAIL = "carla@example.org"
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 
 def backends() -> list[str]:
@@ -150,7 +153,10 @@ class FakeRasa:
 
 def nlu_client(fake_rasa: FakeRasa) -> NluClient:
     return NluClient(
-        "http://rasa.test", transport=httpx.MockTransport(fake_rasa.handler), retries=0
+        "http://rasa.test",
+        places=TRADATE,
+        transport=httpx.MockTransport(fake_rasa.handler),
+        retries=0,
     )
 
 

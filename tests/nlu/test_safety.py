@@ -468,6 +468,127 @@ def test_not_emergencies(text: str) -> None:
     assert emergency_kind(text) is None
 
 
+# 2026-12-03 (H4): frames widened for resident-style emergencies, by kind. Sentences written
+# for these tests, not taken from nlu/heldout/emergenze_residenti.jsonl or any evaluation set.
+WIDER_FRAMES = {
+    "minaccia": [
+        ("se lo denuncio dice che mi spacca la testa", "violenza", "minaccia_di_fare_male"),
+        ("ha detto che brucia la casa con noi dentro", "violenza", "minaccia_di_fare_male"),
+        ("mi ha scritto sei morta appena esci", "violenza", "minaccia_riferita"),
+        ("mio fratello ha minacciato la nonna col taglierino", "violenza", None),
+        ("lui mi aspetta in garage col coltello", "violenza", "minaccia_con_arma"),
+        ("mio marito ha detto che ci fa saltare in aria", "violenza", "minaccia_di_fare_male"),
+    ],
+    "violenza_in_corso": [
+        ("fuori dal bar stanno riempiendo di botte un ragazzo", "violenza", "violenza_in_corso"),
+        (
+            "il figlio della vicina la sbatte contro il muro ogni sera",
+            "violenza",
+            "violenza_su_qualcuno",
+        ),
+        ("l infermiere ha spinto mia madre giu dalla sedia", "violenza", "spinta_violenta"),
+        ("lo zio colpisce la nonna con il bastone", "violenza", "colpisce_con_oggetto"),
+        ("sul bus un uomo mi palpeggia", "violenza", "palpeggia"),
+        ("e ubriaco e sta sfasciando tutto", "violenza", "spacca_tutto"),
+        ("mi ha dato na botta sulla schiena col mestolo", "violenza", "colpo_ricevuto"),
+    ],
+    "stalking": [
+        ("il mio ex sta sotto le mie finestre ogni sera", "violenza", "ex_che_perseguita"),
+        (
+            "ho sporto denuncia ma lui e tornato davanti al lavoro",
+            "violenza",
+            "ordine_del_giudice_violato",
+        ),
+        (
+            "un uomo mi segue fino alla macchina tutte le sere da settimane",
+            "violenza",
+            "seguita_per_strada",
+        ),
+        (
+            "lui mi ha installato un localizzatore sulla macchina",
+            "violenza",
+            "controllata_col_telefono",
+        ),
+        (
+            "tutte le notti citofonano alle tre e non parla nessuno, ho paura",
+            "violenza",
+            "molestie_notturne",
+        ),
+        ("non potrebbe avvicinarsi a meno di 300 metri ma e al parco", "violenza", None),
+    ],
+    "collasso": [
+        (
+            "parlavo con mio nonno e ha fatto un verso strano, poi silenzio",
+            "sanitaria",
+            "urlo_poi_silenzio",
+        ),
+        ("la signora del primo piano e stesa sul pavimento", "sanitaria", None),
+        ("mia madre e sulla sedia a rotelle e non si muove", "sanitaria", "persona_immobile"),
+    ],
+    "overdose": [
+        ("mio figlio ha preso 15 pastiglie di ansiolitico", "sanitaria", "overdose"),
+        ("la nonna ha preso due volte le gocce del cuore", "sanitaria", "overdose"),
+        ("ha finito tutta la scatola di sonniferi", "sanitaria", "overdose"),
+    ],
+    "autolesionismo": [
+        ("mi sono ancora graffiata le cosce finche sanguinavano", "suicidio", None),
+        (
+            "ho lasciato un biglietto per mio figlio, non voglio piu stare al mondo",
+            "suicidio",
+            None,
+        ),
+        ("mio padre dice che non vuole piu svegliarsi", "suicidio", None),
+    ],
+    "abuso": [
+        ("lo zio mi fa fare cose brutte quando siamo soli", "abuso_minori", None),
+        (
+            "l allenatore chiede a mia figlia foto di lei nuda",
+            "abuso_minori",
+            "adulto_tocca_bambino",
+        ),
+    ],
+}
+
+WIDER_NEAR_MISSES = [
+    "questo mal di schiena mi spacca in due",
+    "sei morta dal sonno stamattina?",
+    "mia sorella mi scrive sei morta? non ti fai sentire da una settimana",
+    "il papa spinge il passeggino giu per la rampa",
+    "ha colpito mio figlio la febbre alta, servono i centri estivi piu avanti",
+    "al mercato la signora palpeggia la frutta",
+    "dare pugni al sacco in palestra mi rilassa",
+    "il corriere suona di notte? no, di solito di giorno",
+    "ogni notte il cane abbaia e non dice niente nessuno in condominio",
+    "ho messo un app sul telefono per la spesa",
+    "sto scrivendo una relazione sul codice rosso per il master",
+    "vorrei fare volontariato in un centro antiviolenza",
+    "il centro antiviolenza assume psicologhe? mando il curriculum",
+    "a minecraft mio figlio urla ti uccido al cugino",
+    "ho preso 10 giorni di ferie ad agosto",
+    "ho scritto una lettera al sindaco per la strada rotta",
+    "mi sono stesa sul letto per riposare",
+    "ho fatto denuncia per il furto della bici e poi e tornata",
+    "il mio ex passa a prendere i bambini alle 5 e li riporta sotto casa",
+    "mio figlio non si muove dal divano tutto il giorno",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "rule"),
+    [case for cases in WIDER_FRAMES.values() for case in cases],
+    ids=[f"{k}-{i}" for k, cases in WIDER_FRAMES.items() for i in range(len(cases))],
+)
+def test_wider_frames_catch_each_kind(text: str, kind: str, rule: str | None) -> None:
+    assert emergency_kind(text) == kind
+    if rule is not None:
+        assert rule in {name for _, name in matching_rules(text)}
+
+
+@pytest.mark.parametrize("text", WIDER_NEAR_MISSES)
+def test_wider_frames_leave_near_misses_alone(text: str) -> None:
+    assert not is_emergency(text), matching_rules(text)
+
+
 def test_several_kinds_most_specific_first() -> None:
     text = "mio marito mi picchia e voglio farla finita"
     assert emergency_kinds(text) == ("suicidio", "violenza")
