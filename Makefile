@@ -27,8 +27,8 @@ run: setup
 	$(VENV)/frontdesk run
 
 lint: app
-	$(VENV)/ruff check bot nlu flows catalog tests bench migrations
-	$(VENV)/ruff format --check bot nlu flows catalog tests bench
+	$(VENV)/ruff check bot nlu flows catalog territory tests bench migrations
+	$(VENV)/ruff format --check bot nlu flows catalog territory tests bench
 
 typecheck: app
 	$(VENV)/mypy

@@ -42,6 +42,10 @@ from bot.db.models import ConversationState  # noqa: E402
 from bot.frontdesk import FrontDesk  # noqa: E402
 from bot.settings import Env, Settings, load_config  # noqa: E402
 from nlu.client import NluClient  # noqa: E402
+from nlu.comuni import gazetteer  # noqa: E402
+from territory.model import shipped_territory  # noqa: E402
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 TEXTS = ["ciao", "cerco un nido a Tradate", "ha 2 anni", "grazie", "orari?"]
 
@@ -118,7 +122,9 @@ def main() -> None:
         channel = FlakyChannel()
 
         async def run() -> float:
-            nlu = NluClient("http://rasa.test", transport=httpx.MockTransport(rasa), retries=0)
+            nlu = NluClient(
+                "http://rasa.test", places=TRADATE, transport=httpx.MockTransport(rasa), retries=0
+            )
             desk = FrontDesk(
                 sessions=sessions, nlu=nlu, context=flow_context_factory(settings, sessions)
             )

@@ -15,11 +15,15 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-from catalog.comuni import AMBITO_TRADATE, COMUNI
 from catalog.matching import CatalogIndex, NeedProfile, match
 from catalog.schema import Service
 from catalog.taxonomy import FAMILIARI, NEED_CATEGORIES
 from catalog.vocab import IseeTipo, ModelloCosto, Unita
+from territory.model import shipped_territory
+
+TRADATE = shipped_territory("tradate")
+AMBITO_TRADATE = tuple(TRADATE.comuni)
+COMUNI = list(TRADATE.places)
 
 TODAY = date(2026, 11, 23)
 

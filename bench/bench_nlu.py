@@ -21,7 +21,11 @@ from pathlib import Path
 import httpx
 
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.rasa_process import RasaServer, model_path
+from territory.model import shipped_territory
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = [
@@ -67,7 +71,7 @@ async def measure(
 async def run(url: str, token: str, n: int, concurrency: int) -> dict[str, object]:
     async with (
         httpx.AsyncClient(base_url=url, timeout=10) as raw,
-        NluClient(url, token=token) as ours,
+        NluClient(url, places=TRADATE, token=token) as ours,
     ):
 
         async def raw_parse(text: str) -> object:

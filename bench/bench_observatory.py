@@ -40,9 +40,9 @@ from bot.observatory import rollup
 from bot.observatory.needs import BRACKETS
 from bot.observatory.report import Filters, needs_cells
 from catalog.taxonomy import NEED_CATEGORIES
-from nlu.comuni import AMBITO_COMUNI
+from territory.model import shipped_territory
 
-COMUNI = AMBITO_COMUNI
+COMUNI = tuple(shipped_territory("tradate").comuni)
 MONTHS = [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)]
 CHANNELS = ("webchat", "telegram", "whatsapp")
 AGES = [label for _, label in BRACKETS] + ["65+", None]

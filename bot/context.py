@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,8 +12,8 @@ from bot.db.catalog_repo import load_services
 from bot.settings import AppConfig, Settings
 from catalog.matching import CatalogIndex
 from flows.turn import FlowContext, OfficeInfo, SocialPointInfo
+from nlu.comuni import gazetteer
 
-ROME = ZoneInfo("Europe/Rome")
 CATALOG_TTL = 60.0  # seconds: a `frontdesk catalog import` shows up within a minute
 
 
@@ -36,7 +35,8 @@ def make_context(
     return FlowContext(
         catalog=catalog,
         territory=config.territory.name,
-        comuni=config.territory.comuni,
+        comuni=tuple(config.territory.comuni),
+        places=gazetteer(config.territory),
         social_points=points,
         privacy_url=privacy_url,
         now=now,
@@ -65,7 +65,10 @@ def flow_context_factory(
 
     def build() -> FlowContext:
         return make_context(
-            settings.config, catalog=catalog(), privacy_url=privacy_url, now=datetime.now(ROME)
+            settings.config,
+            catalog=catalog(),
+            privacy_url=privacy_url,
+            now=datetime.now(settings.timezone),
         )
 
     return build

@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any, TypeVar
 from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +46,7 @@ from flows.turn import (
 from nlu.client import NluClient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _log_turn(message: InboundMessage, turn: Turn, outcome: Outcome) -> None:
@@ -88,26 +89,29 @@ class FrontDesk:
         lock = self._locks.setdefault((message.channel, message.address), asyncio.Lock())
         async with lock:  # in-process order; the row lock covers other processes
             turn = await self._understand(message)
-            context = self._context()
-            outcome = await asyncio.to_thread(self._apply, message, turn, context)
+            outcome = await asyncio.to_thread(self._apply, message, turn)
         _log_turn(message, turn, outcome)
         return self._addressed(message.channel, message.address, outcome)
 
-    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool:
+    async def handle_stored(
+        self, message: InboundMessage, inbox_id: int, *, finish: Callable[[Session], T]
+    ) -> T | None:
         """Handles a message of the durable inbox: the turn marks it handled and queues its
-        replies in the reply outbox, in the transaction that saves the new state.
+        replies in the reply outbox, in the transaction that saves the new state; `finish`
+        (the dispatcher's: the turn lease, the replies' claim) runs last in it.
 
         Returns:
-            False when it had been handled already (another worker won the race).
+            What `finish` returned; None when the message had been handled already
+            (another worker won the race).
         """
         turn = await self._understand(message)  # outside any transaction: NLU is HTTP
-        context = self._context()
-        outcome = await asyncio.to_thread(self._apply, message, turn, context, inbox_id)
-        if outcome is None:
+        done = await asyncio.to_thread(self._apply_stored, message, turn, inbox_id, finish)
+        if done is None:
             log.info("message already handled channel=%s", message.channel)
-            return False
+            return None
+        outcome, finished = done
         _log_turn(message, turn, outcome)
-        return True
+        return finished
 
     async def operator_closed(self, channel: ChannelName, address: str) -> list[OutboundMessage]:
         """Called by the console when the operator resolves: the bot resumes with a rating."""
@@ -118,7 +122,11 @@ class FrontDesk:
                 handoffs.set_status(session, conversation=conv, status=HandoffStatus.CLOSED)
                 state = restore_state(repo.load_state(session, conversation=conv))
                 outcome = operator_closed(state)
-                self._save(session, conv, Turn(), outcome)
+                self._transcribe(session, conv, Turn(), outcome)
+                new = _storable(outcome.state)
+                repo.save_state(
+                    session, conversation=conv, name=new.step.value, data=stored_state(new)
+                )
                 return outcome
 
         return self._addressed(channel, address, await asyncio.to_thread(apply))
@@ -133,43 +141,54 @@ class FrontDesk:
         parse = await self._nlu.parse(message.text) if message.text else None
         return Turn(text=message.text, parse=parse, has_media=bool(message.attachments))
 
-    @overload
-    def _apply(
-        self, message: InboundMessage, turn: Turn, context: FlowContext, inbox_id: None = None
-    ) -> Outcome: ...
-    @overload
-    def _apply(
-        self, message: InboundMessage, turn: Turn, context: FlowContext, inbox_id: int
-    ) -> Outcome | None: ...
-    def _apply(
-        self, message: InboundMessage, turn: Turn, context: FlowContext, inbox_id: int | None = None
-    ) -> Outcome | None:
-        """One transaction: lock, load state, step the flow, store what consent allows.
-
-        With `inbox_id` (a message of the durable inbox) the same transaction marks it
-        handled and queues the replies in the reply outbox; None if it was handled already.
-        """
+    def _apply(self, message: InboundMessage, turn: Turn) -> Outcome:
+        """One transaction: lock, load state, step the flow, store what consent allows."""
         with self._sessions.begin() as session:
-            conv = repo.lock_conversation(session, channel=message.channel, address=message.address)
-            if inbox_id is not None and not inbox_repo.take(session, inbox_id=inbox_id):
+            conv = repo.open_for_message(session, channel=message.channel, address=message.address)
+            return self._step(session, conv, message, turn)[0]
+
+    def _apply_stored(
+        self, message: InboundMessage, turn: Turn, inbox_id: int, finish: Callable[[Session], T]
+    ) -> tuple[Outcome, T] | None:
+        """`_apply` for a message of the durable inbox: the same transaction marks it handled
+        and queues the replies in the reply outbox; None if it was handled already."""
+        with self._sessions.begin() as session:
+            conv = repo.open_for_message(session, channel=message.channel, address=message.address)
+            if not inbox_repo.take(session, inbox_id=inbox_id):
                 return None  # under the conversation's lock: exactly once in effect
-            saved = repo.load_state(session, conversation=conv)
-            state = restore_state(saved)
-            outcome = step(state, turn, context)
-            if any(isinstance(e, EraseRequested) for e in outcome.events):
-                erase_subject(session, Subject(message.channel, message.address), via="chat")
-                if inbox_id is not None:
-                    self._queue(session, message, outcome, [], inbox_id)
-                return outcome
-            title = next((b.title for b in state.buttons if b.payload == turn.payload), None)
-            lines = self._save(session, conv, turn, outcome, message.attachments, title)
-            need_id = needs.linked_need(saved)
-            for event in outcome.events:
-                need_id = self._record(session, conv, event, outcome.state, turn, need_id)
-            needs.keep_link(session, conversation_id=conv.id, need_event_id=need_id)
-            if inbox_id is not None:
-                self._queue(session, message, outcome, lines, inbox_id)
-            return outcome
+            outcome, lines = self._step(session, conv, message, turn)
+            self._queue(session, message, outcome, lines, inbox_id)
+            return outcome, finish(session)
+
+    def _step(
+        self, session: Session, conv: Conversation, message: InboundMessage, turn: Turn
+    ) -> tuple[Outcome, list[Message]]:
+        """Steps the flow on the saved state and stores the turn; returns the outcome and
+        the replies' transcript lines."""
+        # Built here, in the worker thread: a stale catalogue cache is reloaded from the
+        # database, which must not happen on the event loop.
+        context = self._context()
+        row = repo.state_row(session, conversation=conv)
+        saved = dict(row.data) if row else None
+        state = restore_state(saved)
+        outcome = step(state, turn, context)
+        if any(isinstance(e, EraseRequested) for e in outcome.events):
+            erase_subject(session, Subject(message.channel, message.address), via="chat")
+            return outcome, []
+        title = next((b.title for b in state.buttons if b.payload == turn.payload), None)
+        lines = self._transcribe(session, conv, turn, outcome, message.attachments, title)
+        need_id = needs.linked_need(saved)
+        for event in outcome.events:
+            need_id = self._record(session, conv, event, outcome.state, turn, need_id)
+        new = _storable(outcome.state)
+        repo.store_state(
+            session,
+            conversation=conv,
+            row=row,
+            name=new.step.value,
+            data=needs.with_link(stored_state(new), need_id),
+        )
+        return outcome, lines
 
     @staticmethod
     def _queue(
@@ -191,7 +210,7 @@ class FrontDesk:
         )
 
     @staticmethod
-    def _save(
+    def _transcribe(
         session: Session,
         conv: Conversation,
         turn: Turn,
@@ -199,36 +218,32 @@ class FrontDesk:
         attachments: tuple[Attachment, ...] = (),
         title: str | None = None,
     ) -> list[Message]:
-        """Stores the turn; returns the replies' transcript lines (none without consent)."""
-        lines: list[Message] = []
-        new = outcome.state
-        if new.consent:
-            for event in outcome.events:  # what was written before "sì" comes first
-                if isinstance(event, FirstMessageKept):
-                    repo.add_message(
-                        session, conversation=conv, direction=Direction.INBOUND, text=event.text
-                    )
-            if turn.text or turn.payload or attachments:
-                parse = turn.parse
+        """Adds the turn to the transcript (only with consent); returns the replies' lines."""
+        if not outcome.state.consent:
+            return []
+        for event in outcome.events:  # what was written before "sì" comes first
+            if isinstance(event, FirstMessageKept):
                 repo.add_message(
-                    session,
-                    conversation=conv,
-                    direction=Direction.INBOUND,
-                    text=turn.text or title,  # a tap reads as the button's words
-                    payload=turn.payload,
-                    attachments=[{"kind": a.kind, "ref": a.ref} for a in attachments],
-                    intent=parse.intent if parse else None,
-                    confidence=parse.confidence if parse else None,
+                    session, conversation=conv, direction=Direction.INBOUND, text=event.text
                 )
-            for reply in outcome.replies:
-                line = repo.add_message(
-                    session, conversation=conv, direction=Direction.OUTBOUND, text=reply.text
-                )
-                lines.append(line)
-        else:
-            new = new.without_personal_data()
-        repo.save_state(session, conversation=conv, name=new.step.value, data=stored_state(new))
-        return lines
+        if turn.text or turn.payload or attachments:
+            parse = turn.parse
+            repo.add_message(
+                session,
+                conversation=conv,
+                direction=Direction.INBOUND,
+                text=turn.text or title,  # a tap reads as the button's words
+                payload=turn.payload,
+                attachments=[{"kind": a.kind, "ref": a.ref} for a in attachments],
+                intent=parse.intent if parse else None,
+                confidence=parse.confidence if parse else None,
+            )
+        return [
+            repo.add_message(
+                session, conversation=conv, direction=Direction.OUTBOUND, text=reply.text
+            )
+            for reply in outcome.replies
+        ]
 
     def _record(
         self,
@@ -278,6 +293,11 @@ class FrontDesk:
     @staticmethod
     def _addressed(channel: ChannelName, address: str, outcome: Outcome) -> list[OutboundMessage]:
         return [OutboundMessage(channel, address, r) for r in outcome.replies]
+
+
+def _storable(state: DialogueState) -> DialogueState:
+    """What may be saved of the state: without consent, nothing personal."""
+    return state if state.consent else state.without_personal_data()
 
 
 def stored_state(state: DialogueState) -> dict[str, object]:

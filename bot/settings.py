@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -22,11 +23,17 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
+from territory.model import (
+    SocialPoint,
+    Territory,
+    TerritoryError,
+    load_territory,
+    parse_territory,
+    territory_path,
+)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-# As residents dial it: digits and spaces, an optional +country prefix ("0331 826 811").
-_PHONE = r"^\+?\d[\d ]{5,18}\d$"
 
 
 class SettingsError(Exception):
@@ -61,55 +68,6 @@ class Env(BaseSettings):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Office(_Strict):
-    """A comune's own offices (anagrafe, tributi, polizia locale...), for questions the
-    network does not answer."""
-
-    name: str
-    web: str
-    phone: str | None = None
-
-
-class Territory(_Strict):
-    name: str
-    comuni: tuple[str, ...] = Field(min_length=1)
-    offices: dict[str, Office] = Field(default_factory=dict)  # by comune
-
-    @model_validator(mode="after")
-    def _offices_of_known_comuni(self) -> Territory:
-        unknown = sorted(set(self.offices) - set(self.comuni))
-        if unknown:
-            raise ValueError(f"offices for comuni outside the territory: {', '.join(unknown)}")
-        return self
-
-
-class SocialPoint(_Strict):
-    id: str
-    name: str
-    address: str
-    comuni: tuple[str, ...]
-    phone: str = Field(pattern=_PHONE)
-    email: str
-    hours: dict[str, tuple[str, ...]]
-
-    @property
-    def tel(self) -> str:
-        """The `tel:` URI in international form, so that a foreign SIM dials Italy too."""
-        digits = self.phone.replace(" ", "")
-        return f"tel:{digits}" if digits.startswith("+") else f"tel:+39{digits}"
-
-    @field_validator("hours")
-    @classmethod
-    def _check_hours(cls, hours: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for day, ranges in hours.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
-            for r in ranges:
-                if not _RANGE.match(r) or r[:5] >= r[6:]:
-                    raise ValueError(f"bad time range {r!r} on {day} (use HH:MM-HH:MM)")
-        return hours
 
 
 class NluConfig(_Strict):
@@ -233,7 +191,7 @@ class WhatsAppConfig(_Strict):
 class CampaignsConfig(_Strict):
     """Broadcasts: when they may go out, how fast, and the consent wording in force."""
 
-    timezone: str = "Europe/Rome"
+    timezone: str = "Europe/Rome"  # the territory's (filled in by load_config)
     quiet_hours: str = Field("20:00-09:00", pattern=_RANGE.pattern)  # may wrap midnight
     skip_holidays: bool = True  # Italian public holidays count as quiet all day
     telegram_rate: float = Field(30.0, gt=0)  # messages per second (Bot API broadcast limit)
@@ -248,6 +206,7 @@ class AppConfig(_Strict):
     """Typed view of config.yml."""
 
     territory: Territory
+    # The Social Points in force: the territory's, unless config.yml lists its own.
     social_points: tuple[SocialPoint, ...] = Field(min_length=1)
     nlu: NluConfig = NluConfig()
     channels: ChannelsConfig = ChannelsConfig()
@@ -261,6 +220,18 @@ class AppConfig(_Strict):
     whatsapp: WhatsAppConfig = WhatsAppConfig()
     campaigns: CampaignsConfig = CampaignsConfig()
 
+    @model_validator(mode="after")
+    def _one_territory(self) -> AppConfig:
+        for point in self.social_points:
+            if unknown := sorted(set(point.comuni) - set(self.territory.comuni)):
+                raise ValueError(f"Social Point {point.id} serves unknown {', '.join(unknown)}")
+        if self.campaigns.timezone != self.territory.timezone:
+            raise ValueError(
+                f"campaigns.timezone {self.campaigns.timezone} differs from the territory's "
+                f"{self.territory.timezone}: remove it, the territory's applies"
+            )
+        return self
+
 
 class Settings(BaseModel):
     """Everything the application needs, passed in explicitly (never imported deep)."""
@@ -269,6 +240,11 @@ class Settings(BaseModel):
 
     env: Env
     config: AppConfig
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """Local time of the territory: opening hours, quiet hours, dates shown to staff."""
+        return self.config.territory.zone
 
     @property
     def rasa_url(self) -> str:
@@ -287,6 +263,7 @@ class Settings(BaseModel):
             timeout=nlu.timeout_seconds,
             retries=nlu.retries,
             threshold=nlu.confidence_threshold,
+            places=gazetteer(self.config.territory),
         )
 
 
@@ -308,10 +285,26 @@ def load_config(path: Path) -> AppConfig:
         raise SettingsError(f"FRONTDESK_CONFIG: file not found: {path}") from exc
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    raw = dict(raw or {})
+    if "territory" in raw:
+        try:
+            territory = _territory(raw["territory"], path)
+        except TerritoryError as exc:
+            raise SettingsError(f"{path}: territory: {exc}") from exc
+        raw["territory"] = territory
+        raw.setdefault("social_points", territory.social_points)
+        raw["campaigns"] = {"timezone": territory.timezone, **(raw.get("campaigns") or {})}
     try:
-        return AppConfig.model_validate(raw or {})
+        return AppConfig.model_validate(raw)
     except ValidationError as exc:
         raise SettingsError(_first_error(exc, f"{path}: ")) from exc
+
+
+def _territory(selector: object, config_path: Path) -> Territory:
+    """config.yml's `territory:`: a shipped territory's name, a file's path, or inline data."""
+    if isinstance(selector, str):
+        return load_territory(territory_path(selector, config_path.parent))
+    return parse_territory(selector, "inline")
 
 
 def load_settings() -> Settings:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from pydantic import ValidationError
 
 from catalog.problems import Problem, error_items, field_path
-from catalog.schema import Service
+from catalog.schema import Service, validate_service
 from catalog.yaml_io import service_to_dict
 
 COLUMNS: tuple[str, ...] = (
@@ -126,12 +126,15 @@ def _column_of(loc: tuple[int | str, ...]) -> str:
     return best or path
 
 
-def parse_csv(text: str, file: str) -> tuple[list[Service], list[Problem]]:
+def parse_csv(
+    text: str, file: str, places: Collection[str] | None = None
+) -> tuple[list[Service], list[Problem]]:
     """Validates every row of one CSV catalogue file (header row required).
 
     Args:
         text: the file's content.
         file: the name used in problems.
+        places: the comuni a service may serve (None: not checked, see `validate_service`).
 
     Returns:
         The valid services and all problems, each with the row's first line and its column.
@@ -162,7 +165,7 @@ def parse_csv(text: str, file: str) -> tuple[list[Service], list[Problem]]:
         if bad:
             continue
         try:
-            services.append(Service.model_validate(_unflatten(flat)))
+            services.append(validate_service(_unflatten(flat), places))
         except ValidationError as exc:
             problems.extend(
                 Problem(file, start, name, _column_of(loc) or None, msg)

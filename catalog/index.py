@@ -159,6 +159,10 @@ class CatalogIndex:
                 groups.setdefault(service.categoria, []).append(prepare(service))
         self._by_category = {cat: tuple(entries) for cat, entries in groups.items()}
         self._by_id = {s.id: s for s in ordered}
+        # Every comune the catalogue names: a query's spelling is matched against these.
+        self.comuni = frozenset(
+            c for s in ordered for c in (*s.area_servita, *(sede.comune for sede in s.sedi))
+        )
 
     def entries(self, categoria: str) -> tuple[Entry, ...]:
         """The prepared services of one category, by id."""

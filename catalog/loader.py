@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +36,13 @@ class LoadResult:
 
 
 def parse_text(
-    text: str, *, fmt: str, file: str = "<testo>"
+    text: str, *, fmt: str, file: str = "<testo>", places: Collection[str] | None = None
 ) -> tuple[list[Service], list[Problem]]:
-    """Parses one catalogue text in `fmt` ("yaml" or "csv")."""
+    """Parses one catalogue text in `fmt` ("yaml" or "csv"); `places` as in `load_path`."""
     if fmt == "csv":
-        return parse_csv(text, file)
+        return parse_csv(text, file, places)
     if fmt == "yaml":
-        return parse_yaml(text, file)
+        return parse_yaml(text, file, places)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -52,11 +53,13 @@ def catalogue_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_path(path: Path | str) -> LoadResult:
+def load_path(path: Path | str, *, places: Collection[str] | None = None) -> LoadResult:
     """Loads and validates a catalogue file or folder.
 
     Args:
         path: a `.yml`/`.yaml`/`.csv` file, or a folder containing them.
+        places: the comuni a service may serve (the territory's `places`); None only
+            tidies the names (for services already checked).
 
     Returns:
         The services (only if there are no problems at all) and every problem, including
@@ -79,7 +82,7 @@ def load_path(path: Path | str) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(file), None, None, None, f"file illeggibile: {exc}"))
             continue
-        found, found_problems = parse_text(text, fmt=fmt, file=str(file))
+        found, found_problems = parse_text(text, fmt=fmt, file=str(file), places=places)
         problems.extend(found_problems)
         for service in found:
             if service.id in first_seen:

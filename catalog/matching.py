@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from catalog.codes import CheckCode, Note, ReasonCode
-from catalog.comuni import canonical_comune
+from catalog.comuni import territory_comune
 from catalog.index import CatalogIndex, Entry, in_period, num, period_params
 from catalog.schema import Service
 from catalog.taxonomy import NEED_CATEGORIES
@@ -249,7 +249,7 @@ def match(
     comune = profile.comune
     query = _Query(
         # An unknown comune name stays as given: it is served by nothing, hence unmet.
-        comune=(canonical_comune(comune) or comune.strip()) if comune else None,
+        comune=(territory_comune(comune, index.comuni) or comune.strip()) if comune else None,
         eta=tuple(float(a) for a in profile.eta),
         familiare=profile.familiare,
         genitori_lavoratori=profile.genitori_lavoratori,

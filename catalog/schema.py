@@ -10,6 +10,7 @@ accesso.finestra_domanda; Contatti -> contatti, sedi, orari. schema.org: ente_ti
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, time
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ from pydantic import (
 )
 from pydantic import model_validator as _model_validator
 
-from catalog.comuni import canonical_comune, suggest_comune
+from catalog.comuni import suggest_comune, territory_comune
 from catalog.taxonomy import FAMILIARI, NEED_CATEGORIES
 from catalog.vocab import (
     MESI,
@@ -42,10 +43,14 @@ from catalog.vocab import (
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
-def _comune(value: str) -> str:
-    canon = canonical_comune(value)
+def _comune(value: str, info: ValidationInfo) -> str:
+    # The loader passes the territory's places; stored services were checked on import.
+    places = (info.context or {}).get("places")
+    if places is None:
+        return value.strip()
+    canon = territory_comune(value, places)
     if canon is None:
-        hint = suggest_comune(value)
+        hint = suggest_comune(value, places)
         raise ValueError(f"comune sconosciuto {value!r}" + (f" (forse {hint!r}?)" if hint else ""))
     return canon
 
@@ -283,3 +288,13 @@ class Service(_Model):
         if len(set(comuni)) != len(comuni):
             raise ValueError("area_servita contiene comuni ripetuti")
         return comuni
+
+
+def validate_service(record: Any, places: Collection[str] | None) -> Service:
+    """One service from a catalogue record; its comuni must be among `places` (the
+    territory's comuni and neighbours) unless that is None.
+
+    Raises:
+        ValidationError: with every problem of the record.
+    """
+    return Service.model_validate(record, context={"places": places})

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from catalog.problems import Problem, error_items, field_path
-from catalog.schema import Service
+from catalog.schema import Service, validate_service
 
 
 class _Loader(yaml.SafeLoader):
@@ -82,7 +82,9 @@ def _node_line(node: yaml.Node, loc: Sequence[int | str]) -> int:
     return line + 1
 
 
-def parse_yaml(text: str, file: str) -> tuple[list[Service], list[Problem]]:
+def parse_yaml(
+    text: str, file: str, places: Collection[str] | None = None
+) -> tuple[list[Service], list[Problem]]:
     """Validates every record of one YAML catalogue file.
 
     The file is either a list of records or a mapping with the list under `servizi`.
@@ -90,6 +92,7 @@ def parse_yaml(text: str, file: str) -> tuple[list[Service], list[Problem]]:
     Args:
         text: the file's content.
         file: the name used in problems.
+        places: the comuni a service may serve (None: not checked, see `validate_service`).
 
     Returns:
         The valid services and the problems found (every one, not only the first).
@@ -125,7 +128,7 @@ def parse_yaml(text: str, file: str) -> tuple[list[Service], list[Problem]]:
             )
             continue
         try:
-            services.append(Service.model_validate(record))
+            services.append(validate_service(record, places))
         except ValidationError as exc:
             problems.extend(
                 Problem(file, _node_line(node, loc), name, field_path(loc) or None, msg)

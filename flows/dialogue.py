@@ -355,7 +355,7 @@ def step(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
     turn = _contextual(state, turn)
     # A question about the services shown sets no slot: "e quello di Tradate?" is no move.
     if state.step in READS and not (state.step in SEARCHED and is_followup(state, turn)):
-        need, changes = read(state, turn)
+        need, changes = read(state, turn, ctx.places)
         if changes:
             state = state.model_copy(update={"need": need})
             turn = replace(turn, changes=changes)

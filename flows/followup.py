@@ -18,7 +18,6 @@ from flows.lexicon import lexicon, says
 from flows.replies import Reply
 from flows.state import DialogueState
 from flows.turn import FlowContext, Outcome, Turn
-from nlu.comuni import find_comuni
 from nlu.text import normalise
 
 ASPECTS = ("cost", "access", "where", "hours", "contacts", "eligibility", "dates")
@@ -67,9 +66,9 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) >= 5 else word
 
 
-def _by_name(text: str, page: list[Service]) -> list[Service]:
+def _by_name(text: str, page: list[Service], ctx: FlowContext) -> list[Service]:
     norm = {_stem(w) for w in normalise(text).split()}
-    places = set(find_comuni(text))
+    places = set(ctx.places.find_comuni(text))
     names = [{_stem(w) for w in normalise(s.nome).split() if w not in _COMMON} for s in page]
     shared = {w for i, n in enumerate(names) for w in n if any(w in m for m in names[i + 1 :])}
     scores = []
@@ -87,7 +86,7 @@ def referenced(state: DialogueState, text: str, ctx: FlowContext) -> list[Servic
     last page."""
     page = _page(state, ctx)
     shown = [s for s in (ctx.catalog.service(i) for i in state.shown) if s is not None]
-    named = _by_name(text, shown or page) or _by_position(text, page)
+    named = _by_name(text, shown or page, ctx) or _by_position(text, page)
     if named:
         return named
     focus = ctx.catalog.service(state.focus) if state.focus else None

@@ -1,25 +1,14 @@
-"""Social Point opening hours: open now? when next? (Italian public holidays via `holidays`)."""
+"""Social Point opening hours: open now? when next? (closed on public holidays)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from functools import cache
-
-import holidays
 
 from flows.turn import SocialPointInfo
+from territory.calendar import is_holiday
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@cache
-def _italian_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("IT", years=year)
-
-
-def is_holiday(day: date) -> bool:
-    return day in _italian_holidays(day.year)
 
 
 def _ranges(point: SocialPointInfo, day: date) -> list[tuple[time, time]]:

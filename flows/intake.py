@@ -58,7 +58,7 @@ def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outc
     """Whatever comes first gets the welcome; what it said waits for the consent answer."""
     if not turn.text or turn.payload:
         return welcome(ctx)
-    need, _changes = read(state, turn)
+    need, _changes = read(state, turn, ctx.places)
     categoria = _categoria(turn) or need.categoria  # a need the NLU ranked close behind
     need = need.model_copy(update={"categoria": categoria})
     queued = [c for c in other_needs(turn, categoria) if c != categoria] if categoria else []
@@ -78,7 +78,7 @@ def on_consent_missing(state: DialogueState, turn: Turn, ctx: FlowContext) -> Ou
     """More words before the answer: kept with the intake, and the question asked again."""
     intake = fresh_intake(state, ctx)
     if turn.text and intake is not None:
-        need, changes = read(state.model_copy(update={"need": intake.need}), turn)
+        need, changes = read(state.model_copy(update={"need": intake.need}), turn, ctx.places)
         categoria = _categoria(turn) or need.categoria
         if changes or categoria != need.categoria:
             need = need.model_copy(update={"categoria": categoria})
@@ -103,7 +103,7 @@ def on_consent(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
             "step": Step.ASK_CATEGORY,
         }
     )
-    need, _changes = read(new, turn)  # "sì, abitiamo a Tradate"
+    need, _changes = read(new, turn, ctx.places)  # "sì, abitiamo a Tradate"
     new = new.model_copy(update={"need": need if yes else state.need})
     events = (FirstMessageKept(intake.text),) if yes and intake else ()
     if intake and intake.operator:  # asked for a person first: the person, whatever the answer

@@ -15,7 +15,7 @@ from catalog.vocab import MESI
 from flows.lexicon import pattern, says
 from flows.state import DialogueState, Need, Step
 from flows.turn import NEED_PREFIX, Change, Turn
-from nlu.comuni import canonical_comune, is_comune
+from nlu.comuni import Gazetteer, is_comune
 from nlu.entities import parse_ages
 from nlu.text import normalise
 
@@ -54,11 +54,11 @@ def schedule(text: str) -> list[str]:
     return [c for c in SCHEDULE if pattern(f"schedule.{c}").search(norm)]
 
 
-def _contextual_comune(state: DialogueState, turn: Turn) -> str | None:
+def _contextual_comune(state: DialogueState, turn: Turn, places: Gazetteer) -> str | None:
     """A bare place name answering "in quale comune abiti?" ("gornate", "lonate c.")."""
     if state.step is not Step.ASK_COMUNE or not turn.text or len(turn.text) > 60:
         return None
-    return canonical_comune(turn.text)
+    return places.guess_italian_comune(turn.text)
 
 
 def _contextual_ages(state: DialogueState, turn: Turn) -> list[float]:
@@ -71,12 +71,13 @@ def _contextual_ages(state: DialogueState, turn: Turn) -> list[float]:
     return []
 
 
-def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
+def read(state: DialogueState, turn: Turn, places: Gazetteer) -> tuple[Need, tuple[Change, ...]]:
     """The need with what this message says, and what changed; the latest answer wins.
 
     Args:
         state: the conversation before the message (its step gives bare answers a meaning).
         turn: the message.
+        places: how the territory names its comuni (`FlowContext.places`).
 
     Returns:
         The updated need and the changes (empty when the message said nothing new).
@@ -98,7 +99,7 @@ def read(state: DialogueState, turn: Turn) -> tuple[Need, tuple[Change, ...]]:
             update["comune"] = str(comuni[-1])
         if familiari:
             update["familiare"] = str(familiari[0])
-    if "comune" not in update and (comune := _contextual_comune(state, turn)):
+    if "comune" not in update and (comune := _contextual_comune(state, turn, places)):
         update["comune"] = comune
     ages = ages or _contextual_ages(state, turn)
     if ages:

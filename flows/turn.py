@@ -10,6 +10,7 @@ from catalog.matching import CatalogIndex
 from flows.lexicon import is_only
 from flows.replies import Reply
 from flows.state import DialogueState
+from nlu.comuni import Gazetteer
 from nlu.types import ParseResult, ParseStatus
 
 # Button payloads that stand for an intent, so that tapping and typing take one path.
@@ -133,9 +134,10 @@ class FlowContext:
     catalog: CatalogIndex
     territory: str
     comuni: tuple[str, ...]
+    places: Gazetteer  # how the territory's residents name places
     social_points: tuple[SocialPointInfo, ...]
     privacy_url: str
-    now: datetime  # local time (Europe/Rome)
+    now: datetime  # the territory's local time
     offices: tuple[OfficeInfo, ...] = ()
 
     @property

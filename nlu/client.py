@@ -19,6 +19,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from nlu.comuni import Gazetteer
 from nlu.entities import normalise_entities
 from nlu.safety import is_emergency
 from nlu.types import ParseResult, ParseStatus
@@ -55,6 +56,7 @@ class NluClient:
         timeout: seconds for each attempt.
         retries: extra attempts on connection errors and 5xx.
         threshold: below this confidence the result is LOW_CONFIDENCE.
+        places: how the territory names its comuni (`nlu.comuni.gazetteer`).
         transport: an httpx transport (tests use MockTransport).
     """
 
@@ -66,8 +68,10 @@ class NluClient:
         timeout: float = 3.0,
         retries: int = 2,
         threshold: float = 0.55,
+        places: Gazetteer,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._places = places
         self._params = {"token": token} if token else {}
         self._retries = retries
         self.threshold = threshold
@@ -93,7 +97,7 @@ class NluClient:
                 text=text,
                 intent=None,
                 confidence=0.0,
-                entities=normalise_entities(text, []),
+                entities=normalise_entities(text, [], self._places),
                 status=ParseStatus.UNAVAILABLE,
             )
         else:
@@ -144,7 +148,7 @@ class NluClient:
             text=text,
             intent=raw.intent.name,
             confidence=confidence,
-            entities=normalise_entities(text, raw.entities),
+            entities=normalise_entities(text, raw.entities, self._places),
             status=status,
             ranking=tuple((i.name or "", i.confidence) for i in raw.intent_ranking[:5]),
         )

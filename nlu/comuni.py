@@ -9,35 +9,25 @@ names, needs pandas). We use only `codicefiscale.data.get_municipalities_data()`
 once, lazily (~0.5 s with our index), and put its title case back in ISTAT style
 ("Cardano al Campo"). Fuzzy matching: `rapidfuzz`.
 
-Resolution prefers local readings: the Ambito's 8 comuni, then the province of
-Varese, then the neighbouring provinces, then the rest of Italy ("castiglione" is
-Castiglione Olona, "lonate" is Lonate Ceppino). "venegono" alone is ambiguous
-between Inferiore and Superiore and resolves to None: the flow asks.
+Resolution prefers local readings: the territory's comuni (and their aliases), then its
+own province, then the nearby provinces, then the rest of Italy (in the Ambito di Tradate
+"castiglione" is Castiglione Olona, "lonate" is Lonate Ceppino). "venegono" alone is
+ambiguous between Inferiore and Superiore and resolves to None: the flow asks. A
+`Gazetteer` holds these readings for one territory (`gazetteer(territory)`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
-import yaml
 from codicefiscale.data import get_municipalities_data
 from rapidfuzz import fuzz, process
 
 from nlu.text import Word, normalise, words
-
-AMBITO_COMUNI: tuple[str, ...] = (
-    "Tradate",
-    "Castelseprio",
-    "Castiglione Olona",
-    "Gornate Olona",
-    "Lonate Ceppino",
-    "Vedano Olona",
-    "Venegono Inferiore",
-    "Venegono Superiore",
-)
+from territory.model import Territory
 
 
 def _compact(key: str) -> str:
@@ -48,18 +38,8 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_AMBITO_ONE_WORD = {normalise(n): n for n in AMBITO_COMUNI if " " not in n}
-_AMBITO_TWO_WORDS = {_compact(normalise(n)): n for n in AMBITO_COMUNI if " " in n}
-_AMBITO_FIRST = frozenset(normalise(n).split()[0] for n in AMBITO_COMUNI)
-_AMBITO_FUZZY = (
-    (2, list(_AMBITO_TWO_WORDS), _AMBITO_TWO_WORDS),
-    (1, list(_AMBITO_ONE_WORD), _AMBITO_ONE_WORD),
-)
-_NEIGHBOUR_PROVINCES = frozenset({"CO", "MI", "MB", "NO"})
-# Scanning free text without a cue ("abito a ...") is limited to these provinces.
-_SCAN_PROVINCES = frozenset({"VA", "CO"})
-# Comuni there whose name is also an everyday word or first name ("torno a casa",
-# "erba", "Marzio"): found in free text only after a cue.
+# Comuni whose name is also an everyday word or first name ("torno a casa", "erba",
+# "Marzio"): found in free text only after a cue, unless they are the territory's own.
 _WORD_LIKE = _wordset(
     "torno erba asso nesso pigra agra brenta ranco marzio orino carbonate turate "
     "corrido caglio livo cremia peglio"
@@ -83,9 +63,9 @@ _PROVINCE_CODES = re.compile(r"^(?:va|co|mi|mb|no|lc|provincia)$")
 
 @dataclass(frozen=True)
 class _Index:
-    tier: dict[str, int]  # canonical name -> 0 Ambito, 1 Varese, 2 neighbour, 3 other
+    tier: dict[str, int]  # canonical name -> 0 territory, 1 own province, 2 near, 3 other
     by_key: dict[str, str]  # normalised (and compact) key -> canonical name
-    aliases: dict[str, str]  # normalised alias -> canonical name (Ambito only)
+    aliases: dict[str, str]  # normalised alias -> canonical name (territory only)
     tokens: tuple[tuple[tuple[tuple[str, ...], str], ...], ...]  # per tier: (words, name)
     scan: dict[str, str]  # keys found in free text without a cue
     max_words: int
@@ -104,16 +84,9 @@ def _istat_case(name: str) -> str:
     return " ".join(out)
 
 
-def _tier(name: str, provinces: set[str]) -> int:
-    if name in AMBITO_COMUNI:
-        return 0
-    if "VA" in provinces:
-        return 1
-    return 2 if provinces & _NEIGHBOUR_PROVINCES else 3
-
-
 @functools.cache
-def _index() -> _Index:
+def _national() -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+    """Active comuni with their provinces, and German/French names in bilingual areas."""
     provinces: dict[str, set[str]] = {}
     alt_names: dict[str, str] = {}
     for record in get_municipalities_data():
@@ -121,28 +94,9 @@ def _index() -> _Index:
             continue
         name = _istat_case(record["name"])
         provinces.setdefault(name, set()).add(record["province"])
-        if record.get("name_alt"):  # German/French names in bilingual areas
+        if record.get("name_alt"):
             alt_names[normalise(record["name_alt"])] = name
-    tier = {name: _tier(name, provs) for name, provs in provinces.items()}
-    by_key: dict[str, str] = dict(alt_names)
-    # Lower tiers are written last so that a shared key resolves to the local name.
-    for name in sorted(tier, key=lambda n: (-tier[n], n)):
-        key = normalise(name)
-        by_key[key] = by_key[_compact(key)] = name
-    alias_file = resources.files("nlu") / "resources" / "comuni_alias.yml"
-    raw_aliases = yaml.safe_load(alias_file.read_text(encoding="utf-8")) or {}
-    aliases = {normalise(a): canon for canon, items in raw_aliases.items() for a in items}
-    scan = {  # spaced keys of local names only: compact/alt keys are not free text
-        k: n
-        for k, n in by_key.items()
-        if k == normalise(n)
-        and (tier[n] == 0 or (provinces[n] & _SCAN_PROVINCES and k not in _WORD_LIKE))
-    } | aliases
-    tokens = tuple(
-        tuple((tuple(normalise(n).split()), n) for n in tier if tier[n] == t) for t in range(4)
-    )
-    max_words = max(len(w) for per_tier in tokens for w, _ in per_tier)
-    return _Index(tier, by_key, aliases, tokens, scan, max_words)
+    return {n: frozenset(p) for n, p in provinces.items()}, alt_names
 
 
 def _prefix_match(mention: list[str], name: tuple[str, ...], tier: int) -> bool:
@@ -157,68 +111,6 @@ def _prefix_match(mention: list[str], name: tuple[str, ...], tier: int) -> bool:
     return all(n.startswith(m) for m, n in zip(rest, name[1:], strict=False))
 
 
-def _by_prefix(mention: list[str], max_tier: int = 3) -> str | None:
-    idx = _index()
-    for tier in range(max_tier + 1):
-        hits = {n for toks, n in idx.tokens[tier] if _prefix_match(mention, toks, tier)}
-        if hits:  # several hits in the best tier: ambiguous ("venegono")
-            return hits.pop() if len(hits) == 1 else None
-    return None
-
-
-@functools.cache
-def _fuzzy_tables() -> tuple[tuple[list[str], dict[str, str], float], ...]:
-    idx = _index()
-    local = {_compact(normalise(n)): n for n in AMBITO_COMUNI}
-    local.update({_compact(a): n for a, n in idx.aliases.items() if len(a) >= 6})
-    near = {_compact(normalise(n)): n for n, t in idx.tier.items() if t in (1, 2)}
-    far = {_compact(normalise(n)): n for n, t in idx.tier.items() if t == 3}
-    # Stricter as the candidates get farther from the Ambito.
-    return tuple((list(t), t, cut) for t, cut in ((local, 85.0), (near, 88.0), (far, 92.0)))
-
-
-def _fuzzy(key: str) -> str | None:
-    """Typo tolerance for a span already known to name a place."""
-    compact = _compact(key)
-    if len(compact) < 5:
-        return None
-    for keys, choices, cutoff in _fuzzy_tables():
-        best = process.extract(compact, keys, scorer=fuzz.ratio, limit=2, score_cutoff=cutoff)
-        if best:
-            names = {choices[b[0]] for b in best if b[1] == best[0][1]}
-            return names.pop() if len(names) == 1 else None
-    return None
-
-
-def canonical_comune(text: str) -> str | None:
-    """Map a mention of a comune to its canonical ISTAT name.
-
-    Args:
-        text: A span such as "venegono sup.", "Castiglione O.", "tradà", "a Varese".
-
-    Returns:
-        The canonical name ("Venegono Superiore"), or None when the mention is not a
-        comune or is ambiguous ("venegono").
-    """
-    idx = _index()
-    toks = normalise(text).split()
-    while len(toks) > 1 and toks[0] in _SKIP_LEADING:
-        toks = toks[1:]
-    if len(toks) > 1 and _PROVINCE_CODES.match(toks[-1]):
-        toks = toks[:-1]  # "Venegono Superiore (VA)"
-    if not toks:
-        return None
-    key = " ".join(toks)
-    for table in (idx.aliases, idx.by_key):
-        if key in table or _compact(key) in table:
-            return table.get(key) or table[_compact(key)]
-    found = _by_prefix(toks) or _fuzzy(key)
-    if found:
-        return found
-    in_text = find_comuni(text)
-    return in_text[0] if len(set(in_text)) == 1 else None
-
-
 def _has_cue(ws: list[Word], i: int, text: str) -> bool:
     """Whether the mention at word `i` is introduced like a place ("abito a X")."""
     if i == 0 or ws[i - 1].norm not in _PREPOSITIONS:
@@ -228,72 +120,203 @@ def _has_cue(ws: list[Word], i: int, text: str) -> bool:
     return strong or capitalised
 
 
-def _match_at(ws: list[Word], i: int, text: str) -> tuple[str, int] | None:
-    idx = _index()
-    for n in range(min(idx.max_words, len(ws) - i), 0, -1):
-        key = " ".join(w.norm for w in ws[i : i + n])
-        if key in idx.scan:
-            return idx.scan[key], n
-        name = idx.by_key.get(key)
-        if name and key not in _NUMBER_LIKE and _has_cue(ws, i, text):
-            return name, n
-    if i + 1 < len(ws) and ws[i].norm in _AMBITO_FIRST:  # "venegono sup", "lonate c."
-        local = _by_prefix([ws[i].norm, ws[i + 1].norm], max_tier=0)
-        if local:
-            return local, 2
-    # Typos of the Ambito's own full names only ("tradte", "castiglone olona"); the
-    # short aliases stay exact ("giornate" is a word, not Gornate).
-    for n, keys, choices in _AMBITO_FUZZY:
-        key = "".join(w.norm for w in ws[i : i + n])
-        if n <= len(ws) - i and len(key) >= 6:
-            best = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=90.0)
+class Gazetteer:
+    """Comuni named in text, read as a resident of one territory would mean them.
+
+    Args:
+        local: the territory's comuni (canonical ISTAT names) with their aliases.
+        own: province sigle ranked right after the territory ("VA").
+        near: then these provinces, then the rest of Italy.
+        in_free_text: provinces whose comuni are found in free text without a cue.
+    """
+
+    def __init__(
+        self,
+        local: Mapping[str, Sequence[str]],
+        *,
+        own: Sequence[str],
+        near: Sequence[str] = (),
+        in_free_text: Sequence[str] = (),
+    ) -> None:
+        self._local = dict(local)
+        self._own, self._near, self._scan = frozenset(own), frozenset(near), frozenset(in_free_text)
+        one = {normalise(n): n for n in local if " " not in n}
+        two = {_compact(normalise(n)): n for n in local if " " in n}
+        self._first = frozenset(normalise(n).split()[0] for n in local)
+        self._local_fuzzy = ((2, list(two), two), (1, list(one), one))
+
+    def _tier(self, name: str, provinces: frozenset[str]) -> int:
+        if name in self._local:
+            return 0
+        if provinces & self._own:
+            return 1
+        return 2 if provinces & self._near else 3
+
+    @functools.cached_property
+    def _index(self) -> _Index:
+        provinces, alt_names = _national()
+        tier = {name: self._tier(name, provs) for name, provs in provinces.items()}
+        by_key: dict[str, str] = dict(alt_names)
+        # Lower tiers are written last so that a shared key resolves to the local name.
+        for name in sorted(tier, key=lambda n: (-tier[n], n)):
+            key = normalise(name)
+            by_key[key] = by_key[_compact(key)] = name
+        aliases = {normalise(a): canon for canon, items in self._local.items() for a in items}
+        scan = {  # spaced keys of local names only: compact/alt keys are not free text
+            k: n
+            for k, n in by_key.items()
+            if k == normalise(n)
+            and (tier[n] == 0 or (provinces[n] & self._scan and k not in _WORD_LIKE))
+        } | aliases
+        tokens = tuple(
+            tuple((tuple(normalise(n).split()), n) for n in tier if tier[n] == t) for t in range(4)
+        )
+        max_words = max(len(w) for per_tier in tokens for w, _ in per_tier)
+        return _Index(tier, by_key, aliases, tokens, scan, max_words)
+
+    def _by_prefix(self, mention: list[str], max_tier: int = 3) -> str | None:
+        idx = self._index
+        for tier in range(max_tier + 1):
+            hits = {n for toks, n in idx.tokens[tier] if _prefix_match(mention, toks, tier)}
+            if hits:  # several hits in the best tier: ambiguous ("venegono")
+                return hits.pop() if len(hits) == 1 else None
+        return None
+
+    @functools.cached_property
+    def _fuzzy_tables(self) -> tuple[tuple[list[str], dict[str, str], float], ...]:
+        idx = self._index
+        local = {_compact(normalise(n)): n for n in self._local}
+        local.update({_compact(a): n for a, n in idx.aliases.items() if len(a) >= 6})
+        near = {_compact(normalise(n)): n for n, t in idx.tier.items() if t in (1, 2)}
+        far = {_compact(normalise(n)): n for n, t in idx.tier.items() if t == 3}
+        # Stricter as the candidates get farther from the territory.
+        return tuple((list(t), t, cut) for t, cut in ((local, 85.0), (near, 88.0), (far, 92.0)))
+
+    def _fuzzy(self, key: str) -> str | None:
+        """Typo tolerance for a span already known to name a place."""
+        compact = _compact(key)
+        if len(compact) < 5:
+            return None
+        for keys, choices, cutoff in self._fuzzy_tables:
+            best = process.extract(compact, keys, scorer=fuzz.ratio, limit=2, score_cutoff=cutoff)
             if best:
-                return choices[best[0]], n
-    return None
+                names = {choices[b[0]] for b in best if b[1] == best[0][1]}
+                return names.pop() if len(names) == 1 else None
+        return None
+
+    def guess_italian_comune(self, text: str) -> str | None:
+        """Map a mention of a comune to its canonical ISTAT name, anywhere in Italy.
+
+        Args:
+            text: A span such as "venegono sup.", "Castiglione O.", "tradà", "a Varese".
+
+        Returns:
+            The canonical name ("Venegono Superiore"), or None when the mention is not a
+            comune or is ambiguous ("venegono").
+        """
+        idx = self._index
+        toks = normalise(text).split()
+        while len(toks) > 1 and toks[0] in _SKIP_LEADING:
+            toks = toks[1:]
+        if len(toks) > 1 and _PROVINCE_CODES.match(toks[-1]):
+            toks = toks[:-1]  # "Venegono Superiore (VA)"
+        if not toks:
+            return None
+        key = " ".join(toks)
+        for table in (idx.aliases, idx.by_key):
+            if key in table or _compact(key) in table:
+                return table.get(key) or table[_compact(key)]
+        found = self._by_prefix(toks) or self._fuzzy(key)
+        if found:
+            return found
+        in_text = self.find_comuni(text)
+        return in_text[0] if len(set(in_text)) == 1 else None
+
+    def _match_at(self, ws: list[Word], i: int, text: str) -> tuple[str, int] | None:
+        idx = self._index
+        for n in range(min(idx.max_words, len(ws) - i), 0, -1):
+            key = " ".join(w.norm for w in ws[i : i + n])
+            if key in idx.scan:
+                return idx.scan[key], n
+            name = idx.by_key.get(key)
+            if name and key not in _NUMBER_LIKE and _has_cue(ws, i, text):
+                return name, n
+        if i + 1 < len(ws) and ws[i].norm in self._first:  # "venegono sup", "lonate c."
+            local = self._by_prefix([ws[i].norm, ws[i + 1].norm], max_tier=0)
+            if local:
+                return local, 2
+        # Typos of the territory's own full names only ("tradte", "castiglone olona"); the
+        # short aliases stay exact ("giornate" is a word, not Gornate).
+        for n, keys, choices in self._local_fuzzy:
+            key = "".join(w.norm for w in ws[i : i + n])
+            if n <= len(ws) - i and len(key) >= 6:
+                best = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=90.0)
+                if best:
+                    return choices[best[0]], n
+        return None
+
+    def find_comuni_spans(self, text: str) -> list[tuple[str, int, int]]:
+        """Like `find_comuni`, with the character span of each mention in `text`.
+
+        Args:
+            text: The whole message.
+
+        Returns:
+            (canonical name, start, end) for every mention, in order, repeats included.
+        """
+        ws = words(text)
+        found: list[tuple[str, int, int]] = []
+        i = 0
+        while i < len(ws):
+            hit = self._match_at(ws, i, text)
+            if hit is None:
+                i += 1
+                continue
+            name, length = hit
+            found.append((name, ws[i].start, ws[i + length - 1].end))
+            i += length
+        return found
+
+    def find_comuni(self, text: str) -> list[str]:
+        """Find the comuni mentioned anywhere in a message.
+
+        Without a cue, only the territory's comuni (with their aliases, local short forms
+        and typos) and the comuni of the `in_free_text` provinces are recognised, minus
+        those named like everyday words ("Erba", "Torno"). Any other Italian comune is
+        recognised after a preposition ("a", "di", "da", "in") when it is written with a
+        capital letter or follows a residence cue ("abito a", "sono di"). This keeps "va a
+        calcio" or "di nove anni" from becoming places.
+
+        Args:
+            text: The whole message.
+
+        Returns:
+            Canonical names in order of first mention, without duplicates.
+        """
+        return list(dict.fromkeys(name for name, _, _ in self.find_comuni_spans(text)))
 
 
-def find_comuni_spans(text: str) -> list[tuple[str, int, int]]:
-    """Like `find_comuni`, with the character span of each mention in `text`.
-
-    Args:
-        text: The whole message.
-
-    Returns:
-        (canonical name, start, end) for every mention, in order, repeats included.
-    """
-    ws = words(text)
-    found: list[tuple[str, int, int]] = []
-    i = 0
-    while i < len(ws):
-        hit = _match_at(ws, i, text)
-        if hit is None:
-            i += 1
-            continue
-        name, length = hit
-        found.append((name, ws[i].start, ws[i + length - 1].end))
-        i += length
-    return found
+def gazetteer(territory: Territory) -> Gazetteer:
+    """The territory's gazetteer, built once per territory (its index takes ~0.5 s)."""
+    provinces = territory.provinces
+    return _gazetteer(
+        tuple((name, c.aliases) for name, c in territory.comuni.items()),
+        provinces.own,
+        provinces.near,
+        provinces.in_free_text,
+    )
 
 
-def find_comuni(text: str) -> list[str]:
-    """Find the comuni mentioned anywhere in a message.
-
-    Without a cue, only the Ambito's comuni (with their local short forms and
-    typos) and the comuni of the provinces of Varese and Como are recognised, minus
-    those named like everyday words ("Erba", "Torno"). Any other Italian comune
-    is recognised after a preposition ("a", "di", "da", "in") when it is written
-    with a capital letter or follows a residence cue ("abito a", "sono di"). This
-    keeps "va a calcio" or "di nove anni" from becoming places.
-
-    Args:
-        text: The whole message.
-
-    Returns:
-        Canonical names in order of first mention, without duplicates.
-    """
-    return list(dict.fromkeys(name for name, _, _ in find_comuni_spans(text)))
+@functools.cache
+def _gazetteer(
+    local: tuple[tuple[str, tuple[str, ...]], ...],
+    own: tuple[str, ...],
+    near: tuple[str, ...],
+    in_free_text: tuple[str, ...],
+) -> Gazetteer:
+    return Gazetteer(dict(local), own=own, near=near, in_free_text=in_free_text)
 
 
 def is_comune(name: str) -> bool:
     """Whether `name` is exactly a canonical ISTAT name of an active comune."""
-    return name in _index().tier
+    return name in _national()[0]

@@ -6,7 +6,7 @@ name, `eta` as years (float), `familiare` as one of `FAMILIARI`.
 
 Deterministic completion (used when the model misses an entity) is deliberately
 narrow, to add little noise:
-- comuni: `nlu.comuni.find_comuni_spans` (its docstring has the rules);
+- comuni: `nlu.comuni.Gazetteer.find_comuni_spans` (its docstring has the rules);
 - ages: a number with a unit only after an age cue ("ha 3 anni", "bimba di 18
   mesi", "mia madre 80 anni"), never after a duration cue ("da 3 anni", "3 anni
   fa"), plus "17enne" and "neonato";
@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from nlu.comuni import canonical_comune, find_comuni_spans, is_comune
+from nlu.comuni import Gazetteer, is_comune
 from nlu.text import Word, normalise, squeeze, words
 from nlu.types import Entity
 
@@ -325,15 +325,15 @@ def _familiari_in_text(ws: list[Word]) -> list[tuple[Entity, int, int]]:
     return found
 
 
-def _from_model(text: str, item: Mapping[str, Any]) -> Entity | None:
+def _from_model(text: str, item: Mapping[str, Any], places: Gazetteer) -> Entity | None:
     name, value = item.get("entity"), item.get("value")
     start, end = item.get("start"), item.get("end")
     span, span_end = "", 0
     if isinstance(start, int) and isinstance(end, int) and 0 <= start <= end:
         span, span_end = text[start:end], end
     if name == "comune":
-        comune = canonical_comune(str(value)) if value is not None else None
-        comune = comune or (canonical_comune(span) if span else None)
+        comune = places.guess_italian_comune(str(value)) if value is not None else None
+        comune = comune or (places.guess_italian_comune(span) if span else None)
         return Entity("comune", comune) if comune and is_comune(comune) else None
     if name == "eta":
         years: float | None = None
@@ -354,12 +354,15 @@ def _from_model(text: str, item: Mapping[str, Any]) -> Entity | None:
     return None  # not in shared/taxonomy.yml
 
 
-def normalise_entities(text: str, raw: Sequence[Mapping[str, Any]]) -> tuple[Entity, ...]:
+def normalise_entities(
+    text: str, raw: Sequence[Mapping[str, Any]], places: Gazetteer
+) -> tuple[Entity, ...]:
     """Clean the model's entities and add the ones it missed.
 
     Args:
         text: The message the model parsed (spans index into it).
         raw: Rasa's `entities` list: dicts with entity, value, start, end, ...
+        places: how the territory names its comuni.
 
     Returns:
         Entities in order of appearance, one per (type, value). When a model entity
@@ -368,7 +371,7 @@ def normalise_entities(text: str, raw: Sequence[Mapping[str, Any]]) -> tuple[Ent
     """
     spans: list[tuple[Entity, int, int, bool]] = []
     for n, item in enumerate(raw):
-        entity = _from_model(text, item)
+        entity = _from_model(text, item, places)
         if entity is None:
             continue
         start, end = item.get("start"), item.get("end")
@@ -376,7 +379,7 @@ def normalise_entities(text: str, raw: Sequence[Mapping[str, Any]]) -> tuple[Ent
             start, end = len(text) + n, len(text) + n  # unknown position: keep, last
         spans.append((entity, start, end, True))
     ws = words(text)
-    extra = [(Entity("comune", c), s, e) for c, s, e in find_comuni_spans(text)]
+    extra = [(Entity("comune", c), s, e) for c, s, e in places.find_comuni_spans(text)]
     extra += _ages_in_text(ws) + _chain_ages(ws) + _familiari_in_text(ws)
     for entity, start, end in extra:
         clash = [

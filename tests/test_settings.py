@@ -35,10 +35,48 @@ def test_missing_key_is_named_in_one_line(tmp_path: Path) -> None:
     assert "territory" in message and "\n" not in message
 
 
+TERRITORY = (ROOT / "territory" / "data" / "tradate.yml").read_text(encoding="utf-8")
+
+
+def _with_points(tmp_path: Path, territory: str) -> Path:
+    """config.yml with its own `social_points:` (they replace the territory's)."""
+    points = territory[territory.index("social_points:") :]
+    return _write(tmp_path, (ROOT / "config.yml").read_text(encoding="utf-8") + "\n" + points)
+
+
 def test_invalid_hours_are_named(tmp_path: Path) -> None:
-    raw = (ROOT / "config.yml").read_text().replace('"09:00-12:30"', '"12:30-09:00"', 1)
+    raw = TERRITORY.replace('"09:00-12:30"', '"12:30-09:00"', 1)
     with pytest.raises(SettingsError, match=r"social_points\.0\.hours"):
-        load_config(_write(tmp_path, raw))
+        load_config(_with_points(tmp_path, raw))
+
+
+def test_config_social_points_replace_the_territorys(tmp_path: Path) -> None:
+    raw = TERRITORY.replace("Social Point Tradate", "Social Point di Tradate")
+    assert load_config(_with_points(tmp_path, raw)).social_points[0].name == (
+        "Social Point di Tradate"
+    )
+    raw = TERRITORY.replace("comuni: [Vedano Olona]", "comuni: [Varese]")
+    with pytest.raises(SettingsError, match="Social Point vedano-olona serves unknown Varese"):
+        load_config(_with_points(tmp_path, raw))
+
+
+def test_the_territory_is_named_by_file_or_path(tmp_path: Path) -> None:
+    base = (ROOT / "config.yml").read_text(encoding="utf-8")
+    (tmp_path / "mine.yml").write_text(TERRITORY.replace("Ambito di Tradate", "Mio"), "utf-8")
+    path = _write(tmp_path, base.replace("territory: tradate", "territory: mine.yml"))
+    assert load_config(path).territory.name == "Mio"  # relative to config.yml's folder
+    with pytest.raises(SettingsError, match=r"atlantide\.yml: territory file not found"):
+        load_config(_write(tmp_path, base.replace("territory: tradate", "territory: atlantide")))
+
+
+def test_the_time_zone_is_the_territorys(tmp_path: Path) -> None:
+    base = (ROOT / "config.yml").read_text(encoding="utf-8")
+    assert load_config(ROOT / "config.yml").campaigns.timezone == "Europe/Rome"
+    same = base.replace("campaigns:\n", "campaigns:\n  timezone: Europe/Rome\n")
+    assert load_config(_write(tmp_path, same)).campaigns.timezone == "Europe/Rome"
+    other = base.replace("campaigns:\n", "campaigns:\n  timezone: Europe/London\n")
+    with pytest.raises(SettingsError, match="differs from the territory's Europe/Rome"):
+        load_config(_write(tmp_path, other))
 
 
 def test_social_point_phones_dial_from_any_sim(tmp_path: Path) -> None:
@@ -48,9 +86,9 @@ def test_social_point_phones_dial_from_any_sim(tmp_path: Path) -> None:
     assert cfg.social_points[0].model_copy(update={"phone": "+41 91 123 45 67"}).tel == (
         "tel:+41911234567"
     )
-    raw = (ROOT / "config.yml").read_text().replace('"0331 826 811"', '"chiamare in orario"', 1)
+    raw = TERRITORY.replace('"0331 826 811"', '"chiamare in orario"', 1)
     with pytest.raises(SettingsError, match=r"social_points\.0\.phone"):
-        load_config(_write(tmp_path, raw))
+        load_config(_with_points(tmp_path, raw))
 
 
 def test_unknown_key_is_rejected(tmp_path: Path) -> None:

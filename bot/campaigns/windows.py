@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from bot.settings import CampaignsConfig
+from territory.calendar import holiday_name
 
 STEP = timedelta(minutes=5)
 HORIZON = timedelta(days=15)  # longer than any run of holidays plus quiet hours
-
-
-@cache
-def _italian_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("IT", years=year)
 
 
 def _quiet(config: CampaignsConfig) -> tuple[time, time]:
@@ -38,7 +31,7 @@ def closed_reason(now: datetime, config: CampaignsConfig) -> str | None:
     quiet = (at >= start or at < end) if start > end else (start <= at < end)
     if quiet:
         return f"orario di silenzio {config.quiet_hours} ({config.timezone})"
-    if config.skip_holidays and (name := _italian_holidays(local.year).get(local.date())):
+    if config.skip_holidays and (name := holiday_name(local.date())):
         return f"festività nazionale ({name})"
     return None
 

@@ -11,18 +11,26 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar
 from weakref import WeakValueDictionary
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel, InboundMessage, OutboundMessage, RecipientGone
-from bot.channels.replies import ReplySender, holder_is_dead, short_ref, worker_name
+from bot.channels.replies import (
+    CLAIM_SECONDS,
+    ReplySender,
+    holder_is_dead,
+    short_ref,
+    worker_name,
+)
 from bot.db import inbox_repo, reply_repo
-from bot.db.delivery_models import InboxMessage
+from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from flows.replies import Reply
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _SEPARATORS = ("\n\n", "\n", " ")
 
@@ -103,7 +111,12 @@ async def deliver(
 class Desk(Protocol):
     """What the dispatcher needs from bot.frontdesk.FrontDesk."""
 
-    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool: ...
+    async def handle_stored(
+        self, message: InboundMessage, inbox_id: int, *, finish: Callable[[Session], T]
+    ) -> T | None:
+        """Handles a stored message; `finish` runs last in the turn's transaction and its
+        result is returned. None when it had been handled already (nothing was done)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,19 @@ class Answer:
     address: str
     replies: list[tuple[int, Reply]]
     pending: bool
+
+
+@dataclass(frozen=True)
+class TurnClaim:
+    """The outcome of trying a conversation's turn lease.
+
+    Attributes:
+        lease: its name, None when another worker holds it (that worker sees the message).
+        row: the oldest unhandled message to handle now (None: none is due).
+    """
+
+    lease: str | None
+    row: InboxMessage | None
 
 
 TURN_LEASE_SECONDS = 60  # a worker that dies mid-turn leaves the conversation after this
@@ -180,15 +206,15 @@ class Dispatcher:
             sqlalchemy.exc.SQLAlchemyError: not stored; the provider should redeliver.
         """
         loop = asyncio.get_running_loop()
-        inbox_id = await loop.run_in_executor(self._receipts, self._store, message)
-        if inbox_id is None:
+        claim = await loop.run_in_executor(self._receipts, self._store, message)
+        if claim is None:
             log.info(
                 "%s redelivery ignored ref=%s",
                 message.channel,
                 short_ref(message.channel, message.address),
             )
             return False
-        self._spawn(message.channel, message.address, first)
+        self._spawn(message.channel, message.address, first, claim)
         return True
 
     async def converse(self, message: InboundMessage, *, wait: float) -> Answer:
@@ -233,9 +259,13 @@ class Dispatcher:
         self._spawn(channel, address, None)
 
     def _spawn(
-        self, channel: str, address: str, first: Callable[[], Awaitable[None]] | None
+        self,
+        channel: str,
+        address: str,
+        first: Callable[[], Awaitable[None]] | None,
+        claim: TurnClaim | None = None,
     ) -> asyncio.Task[None]:
-        task = asyncio.create_task(self._process(channel, address, first))
+        task = asyncio.create_task(self._process(channel, address, first, claim))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -282,66 +312,126 @@ class Dispatcher:
             found += reply_repo.due_addresses(session)
         return [key for key in dict.fromkeys(found) if key[0] in self._channels]
 
-    def _store(self, message: InboundMessage) -> int | None:
+    def _store(self, message: InboundMessage) -> TurnClaim | None:
+        """Stores the message and, in the same transaction, tries the conversation's turn
+        lease (the fast path: one commit less before the NLU). None for a redelivery."""
         with self._sessions.begin() as session:
-            return inbox_repo.store(session, message=message)
+            if inbox_repo.store(session, message=message) is None:
+                return None
+            return self._try_turn(session, message.channel, message.address)
 
     async def _process(
-        self, channel: str, address: str, first: Callable[[], Awaitable[None]] | None
+        self,
+        channel: str,
+        address: str,
+        first: Callable[[], Awaitable[None]] | None,
+        claim: TurnClaim | None,
     ) -> None:
         ref = short_ref(channel, address)
         key = (channel, address)
         lock = self._order.setdefault(key, asyncio.Lock())
+        # Another task of this process has the conversation: a claim made meanwhile
+        # (renewing our own lease) is stale by the time the lock is ours.
+        if lock.locked():
+            claim = None
         try:
             if first is not None:
                 await first()
             async with lock:  # saves this process's tasks from racing for the same lease
                 self._active.add(key)
                 try:
-                    await self._turns(channel, address)
-                    await self.replies.send_pending(channel, address)
+                    if not await self._turns(channel, address, claim):
+                        await self.replies.send_pending(channel, address)
                 finally:
                     self._active.discard(key)
         except Exception:  # a background task has nobody else to report to
             log.exception("%s conversation not served ref=%s", channel, ref)
 
-    async def _turns(self, channel: str, address: str) -> None:
-        """Handles the resident's unhandled messages in order while holding the lease."""
+    async def _turns(self, channel: str, address: str, claim: TurnClaim | None = None) -> bool:
+        """Handles the resident's unhandled messages in order, each under the turn lease.
+
+        Args:
+            claim: the lease already tried (when the message was stored), for the first turn.
+
+        Returns:
+            True when the replies were sent after the last turn (nothing else is due).
+        """
         # The process's own name: `_process` already serialises this process's tasks per
         # resident, and a lease left behind by a failed release (the database away) is
         # simply renewed by the next task instead of being waited out.
         holder = self._worker
         ref = short_ref(channel, address)
+        sent = False
         while True:
-            claimed = await asyncio.to_thread(self._claim, channel, address, holder)
-            if claimed is None:
-                return  # another worker holds the conversation: it sees our message
-            lease, row = claimed
+            if claim is None:
+                claim = await asyncio.to_thread(self._claim, channel, address)
+            lease, row = claim.lease, claim.row
+            claim = None  # a stored claim serves the first turn only
+            if lease is None:
+                return sent  # another worker holds the conversation: it sees our message
             if row is None:
                 await asyncio.to_thread(self._release, lease, holder)
                 # A message stored while we held the lease may have found it taken.
                 if await asyncio.to_thread(self._waiting, channel, address):
                     continue
-                return
+                return sent
+            sender = self.replies.holder()
+            # The turn's commit also gives the lease up and claims its replies: one
+            # transaction instead of three (the fast path of every message).
+            finish = partial(self._close_turn, lease, holder, row.id, sender, channel, address)
             try:
-                await self._desk.handle_stored(inbox_repo.as_message(row), row.id)
+                replies = await self._desk.handle_stored(
+                    inbox_repo.as_message(row), row.id, finish=finish
+                )
             except Exception as exc:
                 log.exception("%s message not answered ref=%s", channel, ref)
                 gave_up = await asyncio.to_thread(self._failed, row.id, type(exc).__name__)
                 if gave_up:
                     log.error("%s message given up after retries ref=%s", channel, ref)
                 await asyncio.to_thread(self._release, lease, holder)
-                return
+                return sent
+            if replies is None:
+                continue  # another worker won this message; the lease is still ours
             # This turn's replies go before the next turn is understood.
-            await self.replies.send_pending(channel, address)
+            await self.replies.send_pending(channel, address, claimed=replies, holder=sender)
+            sent = True
+            # The lease is free now: a message stored meanwhile may have found it taken.
+            if not await asyncio.to_thread(self._waiting, channel, address):
+                return True
 
-    def _claim(
-        self, channel: str, address: str, holder: str
-    ) -> tuple[str, InboxMessage | None] | None:
+    @staticmethod
+    def _close_turn(
+        lease: str,
+        holder: str,
+        inbox_id: int,
+        sender: str,
+        channel: str,
+        address: str,
+        session: Session,
+    ) -> list[ReplyOutbox]:
+        inbox_repo.release_turn(session, lease=lease, holder=holder)
+        return reply_repo.claim_turn(
+            session,
+            channel=channel,
+            address=address,
+            inbox_id=inbox_id,
+            holder=sender,
+            seconds=CLAIM_SECONDS,
+        )
+
+    def _claim(self, channel: str, address: str) -> TurnClaim:
         with self._sessions.begin() as session:
-            return inbox_repo.claim_turn(
-                session, channel=channel, address=address, holder=holder, seconds=TURN_LEASE_SECONDS
-            )
+            return self._try_turn(session, channel, address)
+
+    def _try_turn(self, session: Session, channel: str, address: str) -> TurnClaim:
+        claimed = inbox_repo.claim_turn(
+            session,
+            channel=channel,
+            address=address,
+            holder=self._worker,
+            seconds=TURN_LEASE_SECONDS,
+        )
+        return TurnClaim(None, None) if claimed is None else TurnClaim(*claimed)
 
     def _release(self, lease: str, holder: str) -> None:
         with self._sessions.begin() as session:

@@ -13,9 +13,11 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +38,7 @@ from bot.db.delivery_models import ReplyOutbox, ReplyStatus
 from bot.privacy import crypto
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLAIM_SECONDS = 60  # a worker that dies mid-send leaves its row to others after this
 RETRY_BASE_SECONDS = 1.0  # 1, 2, 4 ... seconds between attempts after a 5xx or a timeout
@@ -98,16 +101,39 @@ class ReplySender:
         self._channels = channels
         self._worker = worker_name()
 
-    async def send_pending(self, channel: str, address: str) -> None:
-        """Sends the resident's due replies, oldest first, until one has to wait."""
-        holder = f"{self._worker}:{uuid.uuid4().hex[:8]}"
-        while True:
-            row = await asyncio.to_thread(self._claim, channel, address, holder)
-            if row is None:
+    def holder(self) -> str:
+        """A claimant name for one run of sends (this process's name and a nonce)."""
+        return f"{self._worker}:{uuid.uuid4().hex[:8]}"
+
+    async def send_pending(
+        self,
+        channel: str,
+        address: str,
+        *,
+        claimed: Sequence[ReplyOutbox] = (),
+        holder: str | None = None,
+    ) -> None:
+        """Sends the resident's due replies, oldest first, until one has to wait.
+
+        Args:
+            claimed: rows `holder` claimed already (a turn claims its replies as it commits).
+            holder: who claimed them.
+        """
+        holder = holder or self.holder()
+        rows = deque(claimed)
+        if not rows and (first := await asyncio.to_thread(self._claim, channel, address, holder)):
+            rows.append(first)
+        if not rows:
+            return
+        pace = await self._pacer(channel, address)
+        while rows:
+            row = rows.popleft()
+            await pace()
+            go_on, following = await self._send(row, holder, then_claim=not rows)
+            if not go_on:
                 return
-            await self._pace(row)
-            if not await self._send(row, holder):
-                return
+            if following is not None:
+                rows.append(following)
 
     def _claim(self, channel: str, address: str, holder: str) -> ReplyOutbox | None:
         with self._sessions.begin() as session:
@@ -115,59 +141,79 @@ class ReplySender:
                 session, channel=channel, address=address, holder=holder, seconds=CLAIM_SECONDS
             )
 
-    async def _pace(self, row: ReplyOutbox) -> None:
-        burst = PACE_BURST.get(row.channel)
-        if burst is None:
-            return
-        with self._sessions() as session:
-            recent = reply_repo.recent_sends(
-                session, channel=row.channel, address=row.address, n=burst
-            )
-        if len(recent) < burst:
-            return
-        # At most `burst` messages in any `burst` seconds: the oldest of them sets the pace.
-        wait = (recent[-1] + timedelta(seconds=burst * PACE_SECONDS) - utcnow()).total_seconds()
-        if wait > 0:
-            await asyncio.sleep(min(wait, burst * PACE_SECONDS))
+    async def _pacer(self, channel: str, address: str) -> Callable[[], Awaitable[None]]:
+        """Waits before each send so that at most `burst` messages go in any `burst` seconds
+        (the recent sends are read once per run, then counted here)."""
+        burst = PACE_BURST.get(channel)
+        recent: list[datetime] = []
+        if burst is not None:
+            recent = await asyncio.to_thread(self._recent, channel, address, burst)
 
-    async def _send(self, row: ReplyOutbox, holder: str) -> bool:
-        """One attempt; True when the next row may follow at once."""
+        async def pace() -> None:
+            if burst is None:
+                return
+            if len(recent) >= burst:
+                oldest = recent[burst - 1]
+                wait = (oldest + timedelta(seconds=burst * PACE_SECONDS) - utcnow()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(min(wait, burst * PACE_SECONDS))
+            recent.insert(0, utcnow())
+
+        return pace
+
+    def _recent(self, channel: str, address: str, n: int) -> list[datetime]:
+        with self._sessions() as session:
+            return reply_repo.recent_sends(session, channel=channel, address=address, n=n)
+
+    async def _send(
+        self, row: ReplyOutbox, holder: str, *, then_claim: bool
+    ) -> tuple[bool, ReplyOutbox | None]:
+        """One attempt: whether the next row may follow at once and, with `then_claim`, that
+        row, claimed in the transaction that records this one."""
         adapter = self._channels.get(row.channel)
         ref = short_ref(row.channel, row.address)
         if adapter is None:
             log.warning("no adapter for channel=%s: reply not delivered ref=%s", row.channel, ref)
-            await self._settle(row, holder, ReplyStatus.FAILED, reason="channel_off")
-            return True
+            return await self._settle(
+                row, holder, ReplyStatus.FAILED, reason="channel_off", then_claim=then_claim
+            )
         message = OutboundMessage(row.channel, row.address, reply_repo.as_reply(row))  # type: ignore[arg-type]
         try:
             provider_id = await adapter.send(message)
         except RecipientGone as exc:
             await self._record(partial(self._gone, row, holder, exc.reason))
-            return False
+            return False, None
         except RateLimited as exc:
             log.info(
                 "reply throttled reason=%s retry_in=%.1fs ref=%s", exc.reason, exc.retry_after, ref
             )
             await self._retry(row, holder, exc.retry_after, exc.reason)
-            return False
+            return False, None
         except Refused as exc:
             log.warning("reply refused reason=%s ref=%s", exc.reason, ref)
-            await self._settle(row, holder, ReplyStatus.FAILED, reason=exc.reason)
-            return True
+            return await self._settle(
+                row, holder, ReplyStatus.FAILED, reason=exc.reason, then_claim=then_claim
+            )
         except Exception as exc:  # Transient, or an adapter bug: retried with backoff
             reason = exc.reason if isinstance(exc, NotSent) else type(exc).__name__
             if not isinstance(exc, Transient):
                 log.exception("reply not sent (unexpected) ref=%s", ref)
             if utcnow() - _aware(row.created_at) > GIVE_UP_AFTER:
                 log.error("reply given up reason=%s ref=%s", reason, ref)
-                await self._settle(row, holder, ReplyStatus.FAILED, reason=f"gave_up:{reason}")
-                return True
+                return await self._settle(
+                    row,
+                    holder,
+                    ReplyStatus.FAILED,
+                    reason=f"gave_up:{reason}",
+                    then_claim=then_claim,
+                )
             backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, row.attempts - 1))
             log.info("reply will be retried reason=%s in=%.0fs ref=%s", reason, backoff, ref)
             await self._retry(row, holder, backoff, reason)
-            return False
-        await self._settle(row, holder, ReplyStatus.SENT, provider_id=provider_id)
-        return True
+            return False, None
+        return await self._settle(
+            row, holder, ReplyStatus.SENT, provider_id=provider_id, then_claim=then_claim
+        )
 
     async def _settle(
         self,
@@ -177,8 +223,9 @@ class ReplySender:
         *,
         provider_id: str | None = None,
         reason: str | None = None,
-    ) -> None:
-        def apply() -> None:
+        then_claim: bool = False,
+    ) -> tuple[bool, ReplyOutbox | None]:
+        def apply() -> ReplyOutbox | None:
             with self._sessions.begin() as session:
                 reply_repo.settle(
                     session,
@@ -188,8 +235,17 @@ class ReplySender:
                     provider_id=provider_id,
                     reason=reason,
                 )
+                if not then_claim:
+                    return None
+                return reply_repo.claim_next(
+                    session,
+                    channel=row.channel,
+                    address=row.address,
+                    holder=holder,
+                    seconds=CLAIM_SECONDS,
+                )
 
-        await self._record(apply)
+        return True, await self._record(apply)
 
     async def _retry(self, row: ReplyOutbox, holder: str, seconds: float, reason: str) -> None:
         def apply() -> None:
@@ -200,7 +256,7 @@ class ReplySender:
         await self._record(apply)
 
     @staticmethod
-    async def _record(apply: Callable[[], None]) -> None:
+    async def _record(apply: Callable[[], T]) -> T:
         """Runs a write about a send that happened, again while the database is briefly away."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type((OperationalError, InterfaceError)),
@@ -209,7 +265,8 @@ class ReplySender:
             reraise=True,
         ):
             with attempt:
-                await asyncio.to_thread(apply)
+                return await asyncio.to_thread(apply)
+        raise AssertionError("unreachable: tenacity reraises")
 
     def _gone(self, row: ReplyOutbox, holder: str, reason: str) -> None:
         with self._sessions.begin() as session:

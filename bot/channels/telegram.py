@@ -37,7 +37,7 @@ from bot.channels.base import (
     Transient,
 )
 from bot.channels.delivery import short_ref, split_text
-from bot.channels.location import location_payload
+from bot.channels.location import Centroids, location_payload
 from flows.replies import Reply, numbered_text
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,14 @@ class Telegram:
 
     Args:
         bot: the PTB client, see `build_bot`.
+        centroids: the territory's places, for a shared location (none: it is "far").
     """
 
     name: ChannelName = "telegram"
 
-    def __init__(self, bot: ExtBot[Any]) -> None:
+    def __init__(self, bot: ExtBot[Any], *, centroids: Centroids | None = None) -> None:
         self._bot = bot
+        self._centroids = centroids or {}
 
     async def start(self) -> None:
         """Opens the HTTP pool and checks the token (a failure is logged, not fatal)."""
@@ -159,7 +161,9 @@ class Telegram:
         address = str(msg.chat.id)
         if msg.location is not None:
             # Far away: no payload, so the flow asks for the comune again.
-            payload = location_payload(msg.location.latitude, msg.location.longitude)
+            payload = location_payload(
+                msg.location.latitude, msg.location.longitude, self._centroids
+            )
             return InboundMessage(self.name, address, payload=payload, external_id=external_id)
         attachments = _attachments(msg)
         text = msg.text or msg.caption

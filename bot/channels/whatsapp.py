@@ -37,7 +37,7 @@ from bot.channels.base import (
     Transient,
 )
 from bot.channels.delivery import short_ref, split_text
-from bot.channels.location import location_payload
+from bot.channels.location import Centroids, location_payload
 from bot.channels.whatsapp_content import (
     CONTENT_API,
     MAX_ID,
@@ -138,6 +138,7 @@ class WhatsApp:
         status_callback: str,
         config: WhatsAppConfig,
         record_sends: bool = True,
+        centroids: Centroids | None = None,
     ) -> None:
         self._client = client
         self._validator = RequestValidator(auth_token)
@@ -146,6 +147,7 @@ class WhatsApp:
         self._status_callback = status_callback
         self._config = config
         self._record_sends = record_sends
+        self._centroids = centroids or {}  # the territory's places, for a shared location
         self._contents = ContentCache(client=client, sessions=sessions)
 
     def signature_valid(self, url: str, params: Any, signature: str) -> bool:
@@ -168,7 +170,7 @@ class WhatsApp:
         text = (title if payload and title else _field(raw, "Body").strip()) or None
         if (point := _coordinates(raw)) is not None:
             # Far away: no payload, so the flow asks for the comune again.
-            text, payload = None, location_payload(*point)
+            text, payload = None, location_payload(*point, self._centroids)
         attachments = _media(raw)
         if point is None and not (text or payload or attachments):
             return None  # reactions and other kinds we cannot answer

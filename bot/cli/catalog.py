@@ -7,16 +7,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.cli.common import fail, open_sessions, print_json
+from bot.cli.common import fail, open_sessions, print_json, settings_or_exit
 from bot.db.catalog_repo import load_services, upsert_services
-from catalog.comuni import canonical_comune
+from catalog.comuni import territory_comune
 from catalog.loader import LoadResult, dump, load_path
 from catalog.matching import CatalogIndex, Match, NeedProfile, match
 from catalog.schema import Service
@@ -26,8 +25,13 @@ catalog_app = typer.Typer(help="Catalogo dei servizi.", no_args_is_help=True)
 PROGRESS_FROM = 50  # services: below this an import is instant and a bar is just noise
 
 
+def _places() -> tuple[str, ...]:
+    """The comuni a service may serve: the territory's and its neighbours (config.yml)."""
+    return tuple(settings_or_exit().config.territory.places)
+
+
 def _loaded_or_exit(path: Path) -> LoadResult:
-    result = load_path(path)
+    result = load_path(path, places=_places())
     for problem in result.problems:
         print(problem)
     return result
@@ -129,7 +133,7 @@ def _services(catalogo: Path | None) -> Sequence[Service]:
     if catalogo is None:
         with open_sessions()() as session:
             return load_services(session)
-    result = load_path(catalogo)
+    result = load_path(catalogo, places=_places())
     if not result.ok:
         fail(f"catalogo {catalogo} non valido: {result.problems[0]}")
     return result.services
@@ -158,10 +162,14 @@ def search(
         fail(f"categoria {categoria!r} non prevista: {', '.join(NEED_CATEGORIES)}")
     if familiare is not None and familiare not in FAMILIARI:
         fail(f"familiare {familiare!r} non previsto: {', '.join(FAMILIARI)}")
-    if comune is not None and canonical_comune(comune) is None:
-        fail(f"comune {comune!r} sconosciuto")
+    if comune is not None:
+        canon = territory_comune(comune, _places())
+        if canon is None:
+            fail(f"comune {comune!r} sconosciuto")
+        comune = canon
     try:
-        today = date.fromisoformat(oggi) if oggi else datetime.now(ZoneInfo("Europe/Rome")).date()
+        local_now = datetime.now(settings_or_exit().timezone)
+        today = date.fromisoformat(oggi) if oggi else local_now.date()
     except ValueError:
         fail(f"data {oggi!r} non valida: usa AAAA-MM-GG")
     index = CatalogIndex(_services(catalogo))

@@ -64,7 +64,9 @@ def run(
     if workers > 1 and telegram_polling:
         fail("--telegram-polling runs in one process: use the webhook with --workers N")
     sessions = open_sessions(settings.env.DATABASE_URL)
-    seed_catalog_if_empty(sessions, settings.config.catalog.seed_dir)
+    seed_catalog_if_empty(
+        sessions, settings.config.catalog.seed_dir, places=settings.config.territory.places
+    )
     host = host or settings.config.web.host
     port = port or settings.config.web.port
     with nlu_endpoint(settings) as endpoint:
@@ -103,7 +105,9 @@ def chat(
 
     settings = settings_or_exit()
     sessions = open_sessions(settings.env.DATABASE_URL)
-    seed_catalog_if_empty(sessions, settings.config.catalog.seed_dir)
+    seed_catalog_if_empty(
+        sessions, settings.config.catalog.seed_dir, places=settings.config.territory.places
+    )
     terminal = Terminal(session or f"terminal-{getpass.getuser()}")
 
     async def loop(endpoint: NluEndpoint) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,12 +15,17 @@ from catalog.loader import load_path
 log = logging.getLogger(__name__)
 
 
-def seed_catalog_if_empty(sessions: sessionmaker[Session], seed_dir: Path) -> int:
-    """Imports `seed_dir` when no service is stored yet; returns how many were imported."""
+def seed_catalog_if_empty(
+    sessions: sessionmaker[Session], seed_dir: Path, *, places: Collection[str] | None = None
+) -> int:
+    """Imports `seed_dir` when no service is stored yet; returns how many were imported.
+
+    `places`: the territory's comuni and neighbours the services may serve.
+    """
     with sessions.begin() as session:
         if count_services(session) > 0:
             return 0
-        result = load_path(seed_dir)
+        result = load_path(seed_dir, places=places)
         if result.problems:
             fail(f"catalogue {seed_dir} is invalid: {result.problems[0]}")
         upsert_services(session, services=result.services)

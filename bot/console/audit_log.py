@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.console import copy
-from bot.console.templating import ROME
 from bot.db.console_models import AuditEntry, Operator
 
 PAGE_SIZE = 50
@@ -42,20 +42,20 @@ def known_actions() -> list[tuple[str, str]]:
     return sorted(((n, action_label(n)) for n in names), key=lambda p: p[1])
 
 
-def _utc(day: date) -> datetime:
-    """Midnight in Rome at the start of `day`, in UTC like the stored timestamps."""
-    return datetime.combine(day, time(), tzinfo=ROME).astimezone(UTC)
+def _utc(day: date, zone: ZoneInfo) -> datetime:
+    """Local midnight at the start of `day`, in UTC like the stored timestamps."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def _where(stmt: Select[Any], filters: AuditFilters) -> Select[Any]:
+def _where(stmt: Select[Any], filters: AuditFilters, zone: ZoneInfo) -> Select[Any]:
     if filters.operator_id is not None:
         stmt = stmt.where(AuditEntry.operator_id == filters.operator_id)
     if filters.action:
         stmt = stmt.where(AuditEntry.action == filters.action)
     if filters.day_from:
-        stmt = stmt.where(AuditEntry.at >= _utc(filters.day_from))
+        stmt = stmt.where(AuditEntry.at >= _utc(filters.day_from, zone))
     if filters.day_to:
-        stmt = stmt.where(AuditEntry.at < _utc(filters.day_to + timedelta(days=1)))
+        stmt = stmt.where(AuditEntry.at < _utc(filters.day_to + timedelta(days=1), zone))
     return stmt
 
 
@@ -67,9 +67,9 @@ class AuditPage:
     pages: int
 
 
-def read(session: Session, filters: AuditFilters, page: int = 1) -> AuditPage:
-    """One page of entries matching the filters, newest first."""
-    total = session.scalar(_where(select(func.count(AuditEntry.id)), filters)) or 0
+def read(session: Session, filters: AuditFilters, page: int = 1, *, zone: ZoneInfo) -> AuditPage:
+    """One page of entries matching the filters, newest first (days of `zone`)."""
+    total = session.scalar(_where(select(func.count(AuditEntry.id)), filters, zone)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     stmt = _where(
@@ -77,6 +77,7 @@ def read(session: Session, filters: AuditFilters, page: int = 1) -> AuditPage:
             Operator, Operator.id == AuditEntry.operator_id
         ),
         filters,
+        zone,
     )
     stmt = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     rows = session.execute(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot.campaigns import outbox, report
 from bot.campaigns.subscriptions import topics
 from bot.console.routes_admin import Admin, AdminPost, audit_action
-from bot.console.templating import ROME, page
+from bot.console.templating import local_zone, page
 from bot.db.base import utcnow
 from bot.db.campaign_models import Campaign, CampaignStatus
 from flows.copy import say
@@ -83,7 +83,7 @@ def create_campaign(
 ) -> Response:
     audience = _audience(channel, topic or [], comune or [])
     try:  # <input type="datetime-local"> gives local time without a zone
-        when = datetime.fromisoformat(at).replace(tzinfo=ROME) if at else utcnow()
+        when = datetime.fromisoformat(at).replace(tzinfo=local_zone(request)) if at else utcnow()
     except ValueError:
         return campaigns_page(request, who, error="Data e ora non valide.")
     with request.app.state.sessions.begin() as session:

@@ -23,7 +23,6 @@ from bot.db.console_models import HandoffLabel
 from bot.db.models import Handoff, Message
 from flows.copy import group
 
-ROME = ZoneInfo("Europe/Rome")
 CANDIDATES = 200  # cases looked at per search, newest first (the rest: "narrow the dates")
 TEXT_DAYS = 92  # the free-text search reads at most this many days of messages...
 TEXT_MESSAGES = 5000  # ...and at most this many messages
@@ -97,8 +96,8 @@ def parse(params: Mapping[str, str], *, is_admin: bool) -> Filters:
     )
 
 
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time(0), ROME).astimezone(UTC)
+def _start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
 def _visible_to(stmt: Select[Any], who: Principal) -> Select[Any]:
@@ -112,9 +111,16 @@ def _visible_to(stmt: Select[Any], who: Principal) -> Select[Any]:
 
 
 def search(
-    session: Session, *, who: Principal, filters: Filters, point_names: Mapping[str, str]
+    session: Session,
+    *,
+    who: Principal,
+    filters: Filters,
+    point_names: Mapping[str, str],
+    zone: ZoneInfo,
 ) -> tuple[list[Found], bool]:
     """The cases matching the filters, newest first, and whether the list was cut.
+
+    Days start at midnight in `zone`, the territory's time zone.
 
     Status, dates, label and visibility are filtered in SQL. The summary (comune, need) and
     the messages are encrypted at rest, so comune, theme and free text are matched here in
@@ -124,8 +130,8 @@ def search(
     stmt = _visible_to(select(Handoff), who)
     if filters.status:
         stmt = stmt.where(Handoff.status == filters.status)
-    until = _start(filters.until + timedelta(days=1)) if filters.until else None
-    since = _start(filters.since) if filters.since else None
+    until = _start(filters.until + timedelta(days=1), zone) if filters.until else None
+    since = _start(filters.since, zone) if filters.since else None
     if filters.text and (since is None or (until or _now()) - since > timedelta(days=TEXT_DAYS)):
         since = (until or _now()) - timedelta(days=TEXT_DAYS)
     if since is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.console import audit_log, copy, quick
 from bot.console.accounts import AccountError, create_operator
 from bot.console.auth import Principal, csrf_principal, principal
-from bot.console.templating import page
+from bot.console.templating import local_zone, page
 from bot.db import console_repo, label_repo
 from bot.db.console_models import CaseLabel
 
@@ -219,7 +219,7 @@ def audit_page(
     except ValueError:
         filters, error = audit_log.AuditFilters(), copy.text("audit.bad_date")
     with request.app.state.sessions() as session:
-        found = audit_log.read(session, filters, pagina)
+        found = audit_log.read(session, filters, pagina, zone=local_zone(request))
         operators = console_repo.list_operators(session)
     return page(
         request,

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.console import cases, copy, queue, receipts, sse, views
 from bot.console.auth import Principal, principal
-from bot.console.templating import fragment, page, point_names, wait_target
+from bot.console.templating import fragment, local_zone, page, point_names, wait_target
 from bot.db import console_repo, label_repo, reply_repo
 from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
@@ -51,7 +51,11 @@ def _search(request: Request, who: Principal) -> dict[str, Any]:
             return context | {"search_error": copy.text("search.bad_date")}
         if filters.active:
             found, cut = cases.search(
-                session, who=who, filters=filters, point_names=point_names(request)
+                session,
+                who=who,
+                filters=filters,
+                point_names=point_names(request),
+                zone=local_zone(request),
             )
             context |= {"results": found, "truncated": cut, "limit": cases.CANDIDATES}
         return context

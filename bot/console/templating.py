@@ -10,20 +10,28 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from bot.console import copy
 from bot.console.auth import CSRF_FIELD, Principal
 
 CONSOLE_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=CONSOLE_DIR / "templates")
-ROME = ZoneInfo("Europe/Rome")
 
 
-def _ora(when: datetime) -> str:
+def local_zone(request: Request) -> ZoneInfo:
+    """The territory's time zone: operators read and type local times."""
+    zone: ZoneInfo = request.app.state.settings.timezone
+    return zone
+
+
+@pass_context
+def _ora(context: Context, when: datetime) -> str:
     """Local time for operators; SQLite hands back naive datetimes, stored as UTC."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(ROME).strftime("%d/%m %H:%M")
+    return when.astimezone(local_zone(context["request"])).strftime("%d/%m %H:%M")
 
 
 templates.env.filters["ora"] = _ora

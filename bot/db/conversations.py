@@ -33,9 +33,29 @@ def lock_conversation(session: Session, *, channel: str, address: str) -> Conver
     return session.scalars(stmt.with_for_update()).one()
 
 
+def open_for_message(session: Session, *, channel: str, address: str) -> Conversation:
+    """The conversation of an inbound message, created if new, with its last message time
+    set, and locked until the transaction ends: one statement (an upsert takes the row lock
+    on PostgreSQL like SELECT ... FOR UPDATE; SQLite serialises all writers anyway)."""
+    now = utcnow()
+    insert = dialect_insert(session)(Conversation).values(
+        channel=channel, address=address, created_at=now, updated_at=now, last_message_at=now
+    )
+    stmt = insert.on_conflict_do_update(
+        index_elements=[Conversation.channel, Conversation.address_hash],
+        set_={"last_message_at": insert.excluded.last_message_at},
+    ).returning(Conversation)
+    return session.scalars(stmt, execution_options={"populate_existing": True}).one()
+
+
+def state_row(session: Session, *, conversation: Conversation) -> ConversationState | None:
+    """The conversation's flow state row, if any (kept by a turn to save into it)."""
+    return session.get(ConversationState, conversation.id)
+
+
 def load_state(session: Session, *, conversation: Conversation) -> dict[str, Any] | None:
     """The saved flow state, if any."""
-    row = session.get(ConversationState, conversation.id)
+    row = state_row(session, conversation=conversation)
     return dict(row.data) if row else None
 
 
@@ -43,7 +63,25 @@ def save_state(
     session: Session, *, conversation: Conversation, name: str, data: dict[str, Any]
 ) -> None:
     """Stores the flow state (one row per conversation)."""
-    row = session.get(ConversationState, conversation.id)
+    store_state(
+        session,
+        conversation=conversation,
+        row=state_row(session, conversation=conversation),
+        name=name,
+        data=data,
+    )
+
+
+def store_state(
+    session: Session,
+    *,
+    conversation: Conversation,
+    row: ConversationState | None,
+    name: str,
+    data: dict[str, Any],
+) -> None:
+    """Stores the flow state into `row`, the conversation's state row read earlier in this
+    transaction (None: it has none yet)."""
     if row is None:
         session.add(ConversationState(conversation_id=conversation.id, name=name, data=data))
     else:

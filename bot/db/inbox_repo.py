@@ -173,14 +173,20 @@ def failed(session: Session, *, inbox_id: int, error: str) -> bool:
 
 
 def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
-    """Whether the resident has a message waiting (checked after giving a lease up)."""
-    stmt = select(func.count()).where(
-        InboxMessage.channel == channel,
-        InboxMessage.address_hash == address_index(channel, address),
-        InboxMessage.handled_at.is_(None),
-        or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= utcnow()),
+    """Whether the resident's oldest unhandled message is due (checked after giving a lease
+    up; a later message waits behind a head that waits for its retry, as in `claim_turn`)."""
+    stmt = (
+        select(InboxMessage.next_attempt_at)
+        .where(
+            InboxMessage.channel == channel,
+            InboxMessage.address_hash == address_index(channel, address),
+            InboxMessage.handled_at.is_(None),
+        )
+        .order_by(InboxMessage.id)
+        .limit(1)
     )
-    return bool(session.scalar(stmt))
+    head = session.execute(stmt).first()
+    return head is not None and (head[0] is None or _aware(head[0]) <= utcnow())
 
 
 def pending_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]]:

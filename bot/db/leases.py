@@ -18,21 +18,18 @@ from bot.db.console_models import SchedulerLease
 def acquire(session: Session, *, name: str, holder: str, seconds: float) -> bool:
     """Takes or renews the lease `name`; True when `holder` now owns it for `seconds`."""
     now = utcnow()
-    session.execute(
-        dialect_insert(session)(SchedulerLease)
-        .values(name=name, holder=holder, expires_at=now - timedelta(seconds=1))
-        .on_conflict_do_nothing()
+    # One statement (the turn lease is taken on every resident message): the insert takes a
+    # free name; on conflict the update's WHERE is the arbiter, so the holder renews and anyone
+    # takes an expired lease; no row back means another holder has it.
+    stmt = dialect_insert(session)(SchedulerLease).values(
+        name=name, holder=holder, expires_at=now + timedelta(seconds=seconds)
     )
-    # A conditional UPDATE is the arbiter: the holder renews, anyone takes an expired lease.
-    result = session.execute(
-        update(SchedulerLease)
-        .where(
-            SchedulerLease.name == name,
-            (SchedulerLease.holder == holder) | (SchedulerLease.expires_at < now),
-        )
-        .values(holder=holder, expires_at=now + timedelta(seconds=seconds))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SchedulerLease.name],
+        set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
+        where=(SchedulerLease.holder == holder) | (SchedulerLease.expires_at < now),
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return session.execute(stmt.returning(SchedulerLease.name)).first() is not None
 
 
 def release(session: Session, *, name: str, holder: str) -> None:

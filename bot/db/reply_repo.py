@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, case, delete, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.db.base import utcnow
 from bot.db.channel_models import OutboundStatus
@@ -32,6 +32,7 @@ from flows.replies import Button, Reply
 _NO_SYNC = {"synchronize_session": False}
 PULLED = frozenset({"webchat"})  # channels whose client fetches its replies
 PULL_BATCH = 50
+_OLDER = aliased(ReplyOutbox)  # built once: an alias costs more to build than its query
 
 
 def queue(
@@ -110,6 +111,39 @@ def claim_next(
     return row
 
 
+def claim_turn(
+    session: Session, *, channel: str, address: str, inbox_id: int, holder: str, seconds: float
+) -> list[ReplyOutbox]:
+    """Claims the replies a turn has just queued, in the turn's own transaction, so that
+    they are sent without another round trip; none if other replies of the resident are
+    still queued (older ones: they go first, through `claim_next`)."""
+    if channel in PULLED:
+        return []
+    others_first = exists().where(
+        _OLDER.channel == channel,
+        _OLDER.address_hash == address_index(channel, address),
+        _OLDER.status == ReplyStatus.QUEUED.value,
+        or_(_OLDER.inbox_id.is_(None), _OLDER.inbox_id != inbox_id),
+    )
+    stmt = (
+        update(ReplyOutbox)
+        .where(
+            ReplyOutbox.inbox_id == inbox_id,
+            ReplyOutbox.status == ReplyStatus.QUEUED.value,
+            ~others_first,
+        )
+        .values(
+            claimed_by=holder[:80],
+            claimed_until=utcnow() + timedelta(seconds=seconds),
+            attempts=ReplyOutbox.attempts + 1,
+        )
+        .returning(ReplyOutbox)
+    )
+    options = {"populate_existing": True, "synchronize_session": False}
+    rows = session.scalars(stmt, execution_options=options).all()
+    return sorted(rows, key=lambda r: r.id)
+
+
 def _mine(row_id: int, holder: str) -> Any:
     return and_(
         ReplyOutbox.id == row_id,
@@ -158,11 +192,21 @@ def _forget_erased(session: Session, *, ids: Sequence[int]) -> None:
 
 
 def retry(session: Session, *, row_id: int, holder: str, at: datetime, reason: str) -> None:
-    """Gives the row back, due again at `at` (the rows behind it wait)."""
+    """Gives the row back, due again at `at` (the rows behind it wait), with any other row
+    the same holder had claimed behind it."""
     session.execute(
         update(ReplyOutbox)
         .where(_mine(row_id, holder))
         .values(next_attempt_at=at, reason=reason[:64], claimed_by=None, claimed_until=None),
+        execution_options=_NO_SYNC,
+    )
+    session.execute(
+        update(ReplyOutbox)
+        .where(
+            ReplyOutbox.claimed_by == holder[:80],
+            ReplyOutbox.status == ReplyStatus.QUEUED.value,
+        )
+        .values(claimed_by=None, claimed_until=None),
         execution_options=_NO_SYNC,
     )
 

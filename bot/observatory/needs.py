@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.db.models import ConversationState, NeedEvent
+from bot.db.models import NeedEvent
 from bot.observatory import rollup
 from flows.turn import NeedRecorded
 
@@ -51,15 +51,12 @@ def linked_need(state: dict[str, Any] | None) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def keep_link(session: Session, *, conversation_id: int, need_event_id: int | None) -> None:
-    """Stores (or clears) the link in the conversation's state row."""
-    row = session.get(ConversationState, conversation_id)
-    if row is None:
-        return
-    data = {k: v for k, v in row.data.items() if k != LINK_KEY}
+def with_link(state: dict[str, Any], need_event_id: int | None) -> dict[str, Any]:
+    """The state to save, pointing to `need_event_id` (or to no need event)."""
+    data = {k: v for k, v in state.items() if k != LINK_KEY}
     if need_event_id is not None:
         data[LINK_KEY] = need_event_id
-    row.data = data
+    return data
 
 
 def mark_handed_off(session: Session, *, need_event_id: int | None) -> None:

@@ -14,6 +14,7 @@ a column type cannot receive settings; `configure` sets it explicitly (app, CLI,
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -150,7 +151,19 @@ def keyring() -> MultiFernet:
     """The MultiFernet of the configured keys (configured lazily on first use)."""
     if not _keys:
         configure()
-    return MultiFernet([Fernet(k) for k in _keys])
+    return _keyring(tuple(_keys))
+
+
+# Memoised on the key list: every encrypted column of every row calls these, and building
+# Fernet objects or deriving keys each time costs more than the encryption itself.
+@functools.lru_cache(maxsize=4)
+def _keyring(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+@functools.lru_cache(maxsize=16)
+def _derived(keys: tuple[str, ...], purpose: str) -> list[bytes]:
+    return [derive(k, purpose) for k in keys]
 
 
 def derived_keys(purpose: str) -> list[bytes]:
@@ -161,7 +174,7 @@ def derived_keys(purpose: str) -> list[bytes]:
     """
     if not _keys:
         configure()
-    return [derive(k, purpose) for k in _keys]
+    return list(_derived(tuple(_keys), purpose))
 
 
 def derive(key: str, purpose: str) -> bytes:

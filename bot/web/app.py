@@ -23,7 +23,7 @@ from bot.web import limits, routes_chat, routes_chat_updates, routes_health, rou
 from bot.web.security_headers import SecurityHeaders
 from bot.web.templating import WEB_DIR
 from nlu.client import NluClient
-from nlu.comuni import canonical_comune
+from nlu.comuni import gazetteer
 
 
 def create_app(
@@ -45,7 +45,7 @@ def create_app(
         sessions = session_factory(engine)
         client = nlu or settings.nlu_client()
         # The ISTAT municipality index takes ~0.5 s to build: not on a resident's first message.
-        await asyncio.to_thread(canonical_comune, "Tradate")
+        await asyncio.to_thread(gazetteer(settings.config.territory).guess_italian_comune, "")
         app.state.settings = settings
         app.state.sessions = sessions
         app.state.abuse_limits = limits.AbuseLimits.from_settings(settings)

@@ -244,7 +244,7 @@ def _telegram(settings: Settings) -> Telegram | None:
         max_retries=config.max_retries,
         timeout=config.timeout_seconds,
     )
-    return Telegram(bot)
+    return Telegram(bot, centroids=settings.config.territory.centroids)
 
 
 def _whatsapp(settings: Settings, app: FastAPI) -> WhatsApp | None:
@@ -265,4 +265,5 @@ def _whatsapp(settings: Settings, app: FastAPI) -> WhatsApp | None:
         sessions=app.state.sessions,
         status_callback=f"{str(env.PUBLIC_BASE_URL).rstrip('/')}/webhooks/whatsapp/status",
         config=settings.config.whatsapp,
+        centroids=settings.config.territory.centroids,
     )

@@ -15,6 +15,10 @@ from bot.db.base import Base
 from bot.db.catalog_models import CatalogServiceRow
 from catalog.loader import LoadResult, load_path
 from catalog.schema import Service
+from territory.model import shipped_territory
+
+# The comuni a catalogue service may serve: the Ambito di Tradate and its neighbours.
+PLACES = tuple(shipped_territory("tradate").places)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "catalog" / "data"
@@ -23,7 +27,7 @@ TODAY = date(2026, 11, 23)  # a Monday; the seed's windows are written around it
 
 @pytest.fixture(scope="session")
 def seed() -> LoadResult:
-    return load_path(SEED)
+    return load_path(SEED, places=PLACES)
 
 
 def record(**overrides: Any) -> dict[str, Any]:

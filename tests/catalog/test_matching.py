@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog.comuni import AMBITO_TRADATE
 from catalog.loader import LoadResult, load_path
 from catalog.matching import (
     CatalogIndex,
@@ -22,6 +21,10 @@ from catalog.matching import (
 )
 from catalog.schema import Service
 from catalog.taxonomy import FAMILIARI, NEED_CATEGORIES
+from territory.model import shipped_territory
+
+# The comuni a catalogue service may serve: the Ambito di Tradate and its neighbours.
+PLACES = tuple(shipped_territory("tradate").places)
 
 TODAY = date(2026, 11, 23)
 Make = Callable[..., Service]
@@ -221,17 +224,18 @@ def test_seed_examples(seed: LoadResult) -> None:
     assert "misura-b2-ambito-tradate" in ids(b2)
     assert CheckCode.VALUTAZIONE in notes(b2, "misura-b2-ambito-tradate")
     for categoria in NEED_CATEGORIES:
-        for comune in AMBITO_TRADATE:
+        for comune in tuple(shipped_territory("tradate").comuni):
             assert not match(index, NeedProfile(categoria, comune=comune), today=TODAY).unmet
 
 
 SEED_INDEX = CatalogIndex(
-    load_path(Path(__file__).resolve().parents[2] / "catalog" / "data").services
+    load_path(Path(__file__).resolve().parents[2] / "catalog" / "data", places=PLACES).services
 )
 profiles = st.builds(
     NeedProfile,
     categoria=st.sampled_from(NEED_CATEGORIES),
-    comune=st.none() | st.sampled_from([*AMBITO_TRADATE, "Varese", "Milano"]),
+    comune=st.none()
+    | st.sampled_from([*tuple(shipped_territory("tradate").comuni), "Varese", "Milano"]),
     eta=st.lists(st.floats(0, 90), max_size=3).map(tuple),
     familiare=st.none() | st.sampled_from(FAMILIARI),
     genitori_lavoratori=st.none() | st.booleans(),

@@ -12,20 +12,24 @@ from hypothesis import strategies as st
 from catalog.csv_io import COLUMNS, parse_csv
 from catalog.loader import LoadResult, dump, load_path, parse_text
 from catalog.schema import Service
+from territory.model import shipped_territory
+
+# The comuni a catalogue service may serve: the Ambito di Tradate and its neighbours.
+PLACES = tuple(shipped_territory("tradate").places)
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "csv"])
 def test_seed_round_trips(seed: LoadResult, fmt: str, tmp_path: Path) -> None:
     out = tmp_path / f"catalogo.{'yml' if fmt == 'yaml' else 'csv'}"
     out.write_text(dump(seed.services, fmt=fmt), encoding="utf-8")
-    again = load_path(out)
+    again = load_path(out, places=PLACES)
     assert again.problems == ()
     assert again.services == seed.services
 
 
 def test_yaml_export_is_stable(seed: LoadResult) -> None:
     text = dump(seed.services, fmt="yaml")
-    services, _ = parse_text(text, fmt="yaml")
+    services, _ = parse_text(text, fmt="yaml", places=PLACES)
     assert dump(services, fmt="yaml") == text
     assert "dalle: 07:30" in text or "dalle: '07:30'" in text
 
@@ -49,20 +53,22 @@ def test_csv_problems_point_at_row_line_and_column() -> None:
     bad = dict(good, id="c", area_servita="Tradat", sedi="solo nome")
     worse = dict(good, id="d", eta_min="10", eta_max="2", **{"orari.fasce": "lunedì mattina"})
     rows = [",".join(r[c] for c in COLUMNS) for r in (good, multi, bad, worse)]
-    services, problems = parse_csv("\n".join([header, *rows]) + "\n", "c.csv")
+    services, problems = parse_csv("\n".join([header, *rows]) + "\n", "c.csv", PLACES)
     assert [s.id for s in services] == ["a", "b"]
     found = {(p.record, p.field, p.line) for p in problems}
     assert found == {("c", "sedi", 5), ("d", "orari.fasce", 6)}
     _, problems = parse_csv(
-        "\n".join([header, rows[0], rows[1], rows[3].replace("lunedì mattina", "")]), "c.csv"
+        "\n".join([header, rows[0], rows[1], rows[3].replace("lunedì mattina", "")]),
+        "c.csv",
+        PLACES,
     )
     assert {(p.record, p.field, p.line) for p in problems} == {("d", "eta_max", 5)}
-    _, problems = parse_csv("\n".join([header, rows[2].replace("solo nome", "")]), "c.csv")
+    _, problems = parse_csv("\n".join([header, rows[2].replace("solo nome", "")]), "c.csv", PLACES)
     assert {(p.field, p.line) for p in problems} == {("area_servita", 2)}
 
 
 def test_csv_header_problems() -> None:
-    _, problems = parse_csv("nome,colore\nx,y\n", "h.csv")
+    _, problems = parse_csv("nome,colore\nx,y\n", "h.csv", PLACES)
     assert {(p.field, p.line) for p in problems} == {("colore", 1), ("id", 1)}
 
 
@@ -95,6 +101,6 @@ def test_any_record_round_trips(
         periodo_attivita={"mesi": mesi} if mesi else None,
     )
     for fmt in ("yaml", "csv"):
-        services, problems = parse_text(dump([service], fmt=fmt), fmt=fmt)
+        services, problems = parse_text(dump([service], fmt=fmt), fmt=fmt, places=PLACES)
         assert problems == []
         assert services == [service]

@@ -11,7 +11,11 @@ from pydantic import ValidationError
 
 from catalog.loader import load_path, parse_text
 from catalog.problems import Problem
-from catalog.schema import Service
+from catalog.schema import validate_service
+from territory.model import shipped_territory
+
+# The comuni a catalogue service may serve: the Ambito di Tradate and its neighbours.
+PLACES = tuple(shipped_territory("tradate").places)
 
 GOOD = """\
 servizi:
@@ -63,14 +67,14 @@ def by_field(problems: list[Problem]) -> dict[str | None, Problem]:
 
 
 def test_a_good_file_loads() -> None:
-    services, problems = parse_text(GOOD, fmt="yaml", file="ok.yml")
+    services, problems = parse_text(GOOD, fmt="yaml", file="ok.yml", places=PLACES)
     assert problems == []
     assert services[0].id == "nido-prova"
     assert services[0].contatti.telefono == "0331 000 000"
 
 
 def test_every_problem_has_file_line_record_and_field() -> None:
-    services, problems = parse_text(BAD, fmt="yaml", file="bad.yml")
+    services, problems = parse_text(BAD, fmt="yaml", file="bad.yml", places=PLACES)
     assert services == []
     first = by_field([p for p in problems if p.record == "primo"])
     expected_lines = {
@@ -110,7 +114,7 @@ def test_problem_prints_as_one_line() -> None:
     ],
 )
 def test_structural_problems(text: str, line: int, fragment: str) -> None:
-    _, problems = parse_text(text, fmt="yaml", file="x.yml")
+    _, problems = parse_text(text, fmt="yaml", file="x.yml", places=PLACES)
     assert problems, text
     assert problems[0].line == line
     assert fragment in problems[0].message
@@ -119,7 +123,7 @@ def test_structural_problems(text: str, line: int, fragment: str) -> None:
 def test_an_invalid_file_means_nothing_is_imported(tmp_path: Path) -> None:
     (tmp_path / "a_good.yml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "b_bad.yml").write_text(BAD, encoding="utf-8")
-    result = load_path(tmp_path)
+    result = load_path(tmp_path, places=PLACES)
     assert not result.ok
     assert result.services == ()
     assert {p.file for p in result.problems} == {str(tmp_path / "b_bad.yml")}
@@ -128,23 +132,24 @@ def test_an_invalid_file_means_nothing_is_imported(tmp_path: Path) -> None:
 def test_ids_repeated_across_files(tmp_path: Path) -> None:
     (tmp_path / "a.yml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "b.yml").write_text(GOOD, encoding="utf-8")
-    result = load_path(tmp_path)
+    result = load_path(tmp_path, places=PLACES)
     assert [(p.record, p.field) for p in result.problems] == [("nido-prova", "id")]
     assert "a.yml" in result.problems[0].message
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
-    assert "inesistente" in load_path(tmp_path / "nope.yml").problems[0].message
-    assert "nessun file" in load_path(tmp_path).problems[0].message
+    assert "inesistente" in load_path(tmp_path / "nope.yml", places=PLACES).problems[0].message
+    assert "nessun file" in load_path(tmp_path, places=PLACES).problems[0].message
 
 
 def test_friendly_values_staff_write(raw: Callable[..., dict[str, Any]]) -> None:
-    service = Service.model_validate(
+    service = validate_service(
         raw(
             area_servita=["castiglione  olona", "VENEGONO-SUPERIORE"],
             richiede_valutazione="sì",
             periodo_attivita={"mesi": ["giugno", 7, "Agosto"]},
-        )
+        ),
+        PLACES,
     )
     assert service.area_servita == ("Castiglione Olona", "Venegono Superiore")
     assert service.richiede_valutazione is True
@@ -153,7 +158,7 @@ def test_friendly_values_staff_write(raw: Callable[..., dict[str, Any]]) -> None
 
 def test_unquoted_hours_are_times_not_base_60_numbers() -> None:
     text = GOOD + "    orari:\n      fasce:\n        - {giorni: [lun], dalle: 7:30, alle: 16:30}\n"
-    services, problems = parse_text(text, fmt="yaml")
+    services, problems = parse_text(text, fmt="yaml", places=PLACES)
     assert problems == []
     orari = services[0].orari
     assert orari is not None
@@ -202,6 +207,6 @@ def test_each_rule(
     overrides: dict[str, object], field: str, raw: Callable[..., dict[str, Any]]
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        Service.model_validate(raw(**overrides))
+        validate_service(raw(**overrides), PLACES)
     locs = {".".join(str(p) for p in e["loc"]) for e in info.value.errors()}
     assert field in locs

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from catalog.comuni import AMBITO_TRADATE
 from catalog.loader import LoadResult
 from catalog.taxonomy import FAMILIARI, NEED_CATEGORIES
 from catalog.vocab import Provenienza, Tipo
+from territory.model import shipped_territory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def test_every_need_category_has_services(seed: LoadResult) -> None:
 
 def test_every_comune_has_services_nearby(seed: LoadResult) -> None:
     served = Counter(c for s in seed.services for c in s.area_servita)
-    assert all(served[c] >= 10 for c in AMBITO_TRADATE), served
+    assert all(served[c] >= 10 for c in tuple(shipped_territory("tradate").comuni)), served
 
 
 def test_the_four_social_points(seed: LoadResult) -> None:
@@ -38,8 +38,7 @@ def test_the_four_social_points(seed: LoadResult) -> None:
         "Vedano Olona",
         "Venegono Inferiore",
     ]
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    addresses = {p["address"] for p in config["social_points"]}
+    addresses = {p.address for p in shipped_territory("tradate").social_points}
     assert {s.sedi[0].indirizzo for s in points} == addresses
 
 

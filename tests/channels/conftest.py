@@ -15,6 +15,8 @@ from bot.cli.seed import seed_catalog_if_empty
 from bot.settings import ChannelsConfig, Env, Settings, WhatsAppConfig
 from bot.web.app import create_app
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
+from territory.model import shipped_territory
 from tests.channels.fakes import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -25,6 +27,8 @@ from tests.channels.fakes import (
 )
 from tests.channels.payloads import OUR_NUMBER, twilio_signature
 from tests.web.conftest import FakeRasa
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_BASE_URL = "https://frontdesk.example.org"
@@ -100,7 +104,10 @@ def channel_settings(
 
 def nlu_client(fake_rasa: FakeRasa) -> NluClient:
     return NluClient(
-        "http://rasa.test", transport=httpx.MockTransport(fake_rasa.handler), retries=0
+        "http://rasa.test",
+        places=TRADATE,
+        transport=httpx.MockTransport(fake_rasa.handler),
+        retries=0,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from hypothesis import given
@@ -17,6 +19,8 @@ from bot.channels.telegram import utf16_len
 from bot.db import inbox_repo, reply_repo
 from bot.db.delivery_models import InboxMessage
 from flows.replies import Reply
+
+T = TypeVar("T")
 
 words = st.text(st.characters(blacklist_categories=["Cs", "Zs", "Cc"]), min_size=1, max_size=30)
 texts = st.lists(st.tuples(words, st.sampled_from([" ", "\n", "\n\n"])), max_size=80).map(
@@ -78,12 +82,14 @@ class Desk:
         self.fail = fail
         self.sessions = sessions
 
-    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool:
+    async def handle_stored(
+        self, message: InboundMessage, inbox_id: int, *, finish: Callable[[Session], T]
+    ) -> T | None:
         if self.fail:
             raise RuntimeError("boom")
         with self.sessions.begin() as session:
             if not inbox_repo.take(session, inbox_id=inbox_id):
-                return False
+                return None
             reply_repo.queue(
                 session,
                 channel=message.channel,
@@ -91,8 +97,9 @@ class Desk:
                 replies=[Reply(f"eco {message.text}")],
                 inbox_id=inbox_id,
             )
+            finished = finish(session)
         self.handled.append(message)
-        return True
+        return finished
 
 
 def test_dispatcher_handles_each_external_id_once_and_in_order(

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +32,8 @@ from tests.channels.conftest import nlu_client, post_update
 from tests.channels.fakes import FakeTelegram, wait_for
 from tests.channels.payloads import CHAT_ID, tg_text
 from tests.web.conftest import FakeRasa
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +138,9 @@ class SlowDesk:
         self.sessions = sessions
         self.delays = delays
 
-    async def handle_stored(self, message: InboundMessage, inbox_id: int) -> bool:
+    async def handle_stored(
+        self, message: InboundMessage, inbox_id: int, *, finish: Callable[[Session], T]
+    ) -> T | None:
         await asyncio.sleep(next(self.delays))  # the NLU call, outside any transaction
         from bot.db import reply_repo
 
@@ -146,7 +151,7 @@ class SlowDesk:
                 session, channel=message.channel, address=message.address
             )
             if not inbox_repo.take(session, inbox_id=inbox_id):
-                return False
+                return None
             reply_repo.queue(
                 session,
                 channel=message.channel,
@@ -154,7 +159,7 @@ class SlowDesk:
                 replies=[Reply(f"eco {message.text}")],
                 inbox_id=inbox_id,
             )
-        return True
+            return finish(session)
 
 
 class Recorder:

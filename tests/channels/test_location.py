@@ -6,13 +6,15 @@ import math
 
 import pytest
 
-from bot.channels.location import CENTROIDS, haversine_km, location_payload, nearest_comune
-from catalog.comuni import AMBITO_TRADATE, COMUNI
+from bot.channels.location import haversine_km, location_payload, nearest_comune
+from territory.model import shipped_territory
+
+TRADATE = shipped_territory("tradate")
+CENTROIDS = TRADATE.centroids
 
 
-def test_the_table_covers_the_ambito_with_canonical_names() -> None:
-    assert set(AMBITO_TRADATE) <= set(CENTROIDS)
-    assert set(CENTROIDS) <= set(COMUNI)
+def test_the_table_covers_the_ambito_and_its_neighbours() -> None:
+    assert list(CENTROIDS) == [*TRADATE.comuni, *TRADATE.neighbours]
 
 
 def test_haversine_matches_a_known_distance() -> None:
@@ -23,7 +25,7 @@ def test_haversine_matches_a_known_distance() -> None:
 
 @pytest.mark.parametrize("name", sorted(CENTROIDS))
 def test_each_centroid_maps_to_itself(name: str) -> None:
-    assert nearest_comune(*CENTROIDS[name]) == name
+    assert nearest_comune(*CENTROIDS[name], CENTROIDS) == name
 
 
 @pytest.mark.parametrize(
@@ -40,9 +42,10 @@ def test_each_centroid_maps_to_itself(name: str) -> None:
     ],
 )
 def test_points(point: tuple[float, float], expected: str | None) -> None:
-    assert nearest_comune(*point) == expected
+    assert nearest_comune(*point, CENTROIDS) == expected
 
 
 def test_payload_is_what_the_flow_understands() -> None:
-    assert location_payload(45.7366, 8.9003) == "comune:Venegono Inferiore"
-    assert location_payload(45.4642, 9.19) == "location:far"
+    assert location_payload(45.7366, 8.9003, CENTROIDS) == "comune:Venegono Inferiore"
+    assert location_payload(45.4642, 9.19, CENTROIDS) == "location:far"
+    assert location_payload(45.7366, 8.9003, {}) == "location:far"  # a parser without places

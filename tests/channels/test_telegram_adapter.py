@@ -14,6 +14,7 @@ from bot.channels.base import Attachment, OutboundMessage
 from bot.channels.delivery import RecipientGone
 from bot.channels.telegram import Telegram, TelegramUpdate, build_bot, render, utf16_len
 from flows.replies import Button, Reply
+from territory.model import shipped_territory
 from tests.channels.fakes import TOKEN, FakeTelegram, blocked_by_user, retry_after
 from tests.channels.payloads import (
     CHAT_ID,
@@ -28,6 +29,7 @@ from tests.channels.payloads import (
 
 T = TypeVar("T")
 OFFLINE = "http://127.0.0.1:9/bot"  # parsing never calls the API
+TRADATE = shipped_territory("tradate")
 
 
 def run_with(base_url: str, use: Callable[[Telegram], Awaitable[T]]) -> T:
@@ -47,7 +49,8 @@ def api(fake_telegram: FakeTelegram, fake_telegram_server: tuple[FakeTelegram, s
 
 
 def parse(update: Any) -> TelegramUpdate | None:
-    return Telegram(build_bot(TOKEN, base_url=OFFLINE, max_retries=0)).parse_update(update)
+    bot = build_bot(TOKEN, base_url=OFFLINE, max_retries=0)
+    return Telegram(bot, centroids=TRADATE.centroids).parse_update(update)
 
 
 def test_parse_text_callback_location_and_media() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.channels.base import Attachment
 from bot.channels.whatsapp import WhatsApp
+from territory.model import shipped_territory
 from tests.channels.payloads import (
     SENDER,
     wa_button,
@@ -20,7 +21,9 @@ from tests.channels.payloads import (
 
 
 def parse(form: Any) -> Any:
-    return WhatsApp.parse(object.__new__(WhatsApp), form)  # parse needs no client
+    channel = object.__new__(WhatsApp)  # parse needs no client, only the places
+    channel._centroids = shipped_territory("tradate").centroids
+    return channel.parse(form)
 
 
 def test_text_and_button() -> None:

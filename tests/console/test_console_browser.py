@@ -27,8 +27,12 @@ from bot.db.migrate import upgrade
 from bot.settings import Env, Settings, load_config
 from bot.web.app import create_app
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
+from territory.model import shipped_territory
 from tests.console.conftest import PASSWORD
 from tests.web.conftest import FakeRasa
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -146,7 +150,10 @@ def served(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
         social_points=["tradate"],
     )
     nlu = NluClient(
-        "http://rasa.test", transport=httpx.MockTransport(FakeRasa().handler), retries=0
+        "http://rasa.test",
+        places=TRADATE,
+        transport=httpx.MockTransport(FakeRasa().handler),
+        retries=0,
     )
     with Served(create_app(settings, nlu=nlu)) as server:
         yield server.url, sessions

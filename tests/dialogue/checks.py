@@ -23,6 +23,10 @@ from catalog.schema import Service
 from catalog.vocab import MESI
 from flows import render
 from flows.copy import MESSAGES_FILE, group, template
+from territory.model import shipped_territory
+
+# The comuni a catalogue service may serve: the Ambito di Tradate and its neighbours.
+PLACES = tuple(shipped_territory("tradate").places)
 
 ROOT = Path(__file__).resolve().parents[2]
 _MARKUP = re.compile(r"[*_`~\"“”«»‘’']")  # markdown and quotes: rendering, not meaning
@@ -193,7 +197,7 @@ def is_notice(message: BotMessage) -> bool:
 
 @cache
 def services() -> dict[str, Service]:
-    result = load_path(ROOT / "catalog" / "data")
+    result = load_path(ROOT / "catalog" / "data", places=PLACES)
     assert not result.problems, result.problems
     return {s.id: s for s in result.services}
 

@@ -19,7 +19,9 @@ from bot.db.migrate import upgrade
 from bot.settings import AbuseConfig, ChannelsConfig, Env, Settings, WhatsAppConfig, load_config
 from bot.web.app import create_app
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.rasa_process import RasaServer
+from territory.model import shipped_territory
 
 # Session fixtures shared with the other suites, imported (not copied).
 from tests.channels.conftest import (  # noqa: F401
@@ -34,6 +36,8 @@ from tests.channels.payloads import OUR_NUMBER
 from tests.dialogue import report
 from tests.dialogue.drivers import App
 from tests.dialogue.run import RunResult
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_RUNS = pytest.StashKey[list[RunResult]]()
@@ -85,7 +89,7 @@ def dialogue_app(
     seed_catalog_if_empty(session_factory(engine), ROOT / "catalog" / "data")
     engine.dispose()
     settings = _settings(db_url, fake_telegram_server[1], fake_twilio_server[1])
-    nlu = NluClient(rasa_server.url, token=rasa_server.token)
+    nlu = NluClient(rasa_server.url, places=TRADATE, token=rasa_server.token)
     # Telegram's per-chat pacing (tested in tests/channels) would make every turn with
     # service cards wait seconds at the fake Bot API: the suite tests what is said.
     with pytest.MonkeyPatch.context() as patch:

@@ -7,11 +7,15 @@ import asyncio
 import pytest
 
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.rasa_process import RasaServer
+from territory.model import shipped_territory
 from tests.dialogue.checks import BotMessage
 from tests.dialogue.drivers import App, app_errors, resident, without_notices
 from tests.dialogue.run import RunResult, play
 from tests.dialogue.scenario import Scenario, Turn, load_all
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 pytestmark = pytest.mark.rasa
 
@@ -32,7 +36,7 @@ def nlu_reading(server: RasaServer, text: str) -> str:
     misunderstanding from a flow failure at a glance)."""
 
     async def parse() -> str:
-        async with NluClient(server.url, token=server.token) as nlu:
+        async with NluClient(server.url, places=TRADATE, token=server.token) as nlu:
             r = await nlu.parse(text)
         ents = ", ".join(f"{e.entity}={e.value}" for e in r.entities) or "no entities"
         return f"{r.intent} {r.confidence:.2f} ({r.status.value}), {ents}"

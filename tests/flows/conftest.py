@@ -19,6 +19,10 @@ from flows.replies import Reply
 from flows.state import DialogueState
 from flows.turn import Event, FlowContext, Outcome, Turn
 from nlu.types import Entity, ParseResult, ParseStatus
+from territory.model import shipped_territory
+
+# The comuni a catalogue service may serve: the Ambito di Tradate and its neighbours.
+PLACES = tuple(shipped_territory("tradate").places)
 
 ROOT = Path(__file__).resolve().parents[2]
 ROME = ZoneInfo("Europe/Rome")
@@ -28,7 +32,7 @@ CLOSED = datetime(2026, 11, 28, 22, 0, tzinfo=ROME)  # Saturday night
 
 @cache
 def catalogue() -> CatalogIndex:
-    result = load_path(ROOT / "catalog" / "data")
+    result = load_path(ROOT / "catalog" / "data", places=PLACES)
     assert not result.problems, result.problems
     return CatalogIndex(result.services)
 

@@ -17,8 +17,12 @@ from bot.db.models import Handoff, NeedEvent
 from bot.settings import Settings, SocialPoint
 from bot.web.app import create_app
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.rasa_process import RasaServer
+from territory.model import shipped_territory
 from tests.integration.conftest import ROOT, free_port
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 pytestmark = pytest.mark.rasa
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -55,7 +59,9 @@ def app_client(settings: Settings, sessions: sessionmaker[Session], nlu: NluClie
 def client(
     settings: Settings, sessions: sessionmaker[Session], rasa_server: RasaServer
 ) -> Iterator[TestClient]:
-    with app_client(settings, sessions, NluClient(rasa_server.url, token=rasa_server.token)) as c:
+    with app_client(
+        settings, sessions, NluClient(rasa_server.url, places=TRADATE, token=rasa_server.token)
+    ) as c:
         yield c
 
 
@@ -127,7 +133,7 @@ def test_operator_request_out_of_hours_offers_a_callback(
     assert all(isinstance(p, SocialPoint) for p in closed)
     config = settings.config.model_copy(update={"social_points": closed})
     shut = settings.model_copy(update={"config": config})
-    nlu = NluClient(rasa_server.url, token=rasa_server.token)
+    nlu = NluClient(rasa_server.url, places=TRADATE, token=rasa_server.token)
     with app_client(shut, sessions, nlu) as client:
         resident = consented(client, "closed-01")
         answer = resident.says("voglio parlare con un operatore")
@@ -142,7 +148,7 @@ def test_operator_request_out_of_hours_offers_a_callback(
 def test_degraded_mode_when_rasa_is_down(
     settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
-    nlu = NluClient(f"http://127.0.0.1:{free_port()}", retries=0, timeout=0.5)
+    nlu = NluClient(f"http://127.0.0.1:{free_port()}", places=TRADATE, retries=0, timeout=0.5)
     with app_client(settings, sessions, nlu) as client:
         resident = consented(client, "degraded-01")
         resident.says("mi serve una mano con mia nonna")

@@ -9,7 +9,11 @@ import httpx
 import pytest
 
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.types import ParseStatus
+from territory.model import shipped_territory
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 
 def rasa_body(intent: str, confidence: float, entities: list[dict[str, object]] | None = None):
@@ -22,7 +26,9 @@ def rasa_body(intent: str, confidence: float, entities: list[dict[str, object]] 
 
 
 def client_with(handler, **kwargs) -> NluClient:
-    return NluClient("http://rasa.test", transport=httpx.MockTransport(handler), **kwargs)
+    return NluClient(
+        "http://rasa.test", places=TRADATE, transport=httpx.MockTransport(handler), **kwargs
+    )
 
 
 def parse(client: NluClient, text: str):

@@ -6,18 +6,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlu.comuni import (
-    AMBITO_COMUNI,
-    canonical_comune,
-    find_comuni,
-    find_comuni_spans,
-    is_comune,
-)
+from nlu.comuni import gazetteer, is_comune
+from territory.model import shipped_territory
+
+TRADATE = shipped_territory("tradate")
+PLACES = gazetteer(TRADATE)
+find_comuni, find_comuni_spans = PLACES.find_comuni, PLACES.find_comuni_spans
+guess_italian_comune = PLACES.guess_italian_comune
 
 
 def test_ambito_has_the_eight_comuni_with_istat_names() -> None:
-    assert len(AMBITO_COMUNI) == 8
-    assert all(is_comune(name) for name in AMBITO_COMUNI)
+    assert len(TRADATE.comuni) == 8
+    assert all(is_comune(name) for name in TRADATE.places)
+    assert gazetteer(TRADATE) is PLACES  # built once per territory
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_ambito_has_the_eight_comuni_with_istat_names() -> None:
     ],
 )
 def test_ambito_mentions(mention: str, expected: str) -> None:
-    assert canonical_comune(mention) == expected
+    assert guess_italian_comune(mention) == expected
 
 
 @pytest.mark.parametrize(
@@ -80,12 +81,12 @@ def test_ambito_mentions(mention: str, expected: str) -> None:
     ],
 )
 def test_other_comuni(mention: str, expected: str) -> None:
-    assert canonical_comune(mention) == expected
+    assert guess_italian_comune(mention) == expected
 
 
 @pytest.mark.parametrize("mention", ["venegono", "Venegono", "", "   ", "xyz", "san", "ciao", "!!"])
 def test_not_a_comune_or_ambiguous(mention: str) -> None:
-    assert canonical_comune(mention) is None
+    assert guess_italian_comune(mention) is None
 
 
 @pytest.mark.parametrize(
@@ -141,6 +142,6 @@ def test_find_comuni_spans_point_into_the_text() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_never_raises_and_returns_real_names(text: str) -> None:
-    result = canonical_comune(text)
+    result = guess_italian_comune(text)
     assert result is None or is_comune(result)
     assert all(is_comune(name) for name in find_comuni(text))

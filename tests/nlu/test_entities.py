@@ -8,8 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlu.entities import FAMILIARI, normalise_entities, normalise_familiare, parse_age
+from nlu import entities as nlu_entities
+from nlu.comuni import gazetteer
+from nlu.entities import FAMILIARI, normalise_familiare, parse_age
 from nlu.types import Entity
+from territory.model import shipped_territory
+
+PLACES = gazetteer(shipped_territory("tradate"))
+
+
+def normalise_entities(text: str, raw: list[dict[str, Any]]) -> tuple[Entity, ...]:
+    return nlu_entities.normalise_entities(text, raw, PLACES)
 
 
 @pytest.mark.parametrize(

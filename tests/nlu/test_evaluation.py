@@ -14,10 +14,14 @@ from typer.testing import CliRunner
 
 from bot.cli import nlu as nlu_cli
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
 from nlu.evaluation import evaluate_file, format_test_report, score_test_file
 from nlu.metrics import accuracy, confusion_pairs, false_positive_rate
 from nlu.taxonomy import INTENTS
 from nlu.training_data import EvalFileError, Example, read_jsonl
+from territory.model import shipped_territory
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 runner = CliRunner()
 
@@ -60,7 +64,7 @@ def fake_client() -> NluClient:
         }
         return httpx.Response(200, json=body)
 
-    return NluClient("http://rasa.test", transport=httpx.MockTransport(handler))
+    return NluClient("http://rasa.test", places=TRADATE, transport=httpx.MockTransport(handler))
 
 
 # --- reading the shared/eval format -----------------------------------------------

@@ -10,7 +10,9 @@ import pytest
 from bot.console import observatory_data as data
 from bot.observatory.aggregates import Count
 from bot.observatory.report import Cell
-from nlu.comuni import AMBITO_COMUNI
+from territory.model import shipped_territory
+
+AMBITO_COMUNI = tuple(shipped_territory("tradate").comuni)
 
 
 def cell(categoria: str, comune: str | None, month: str, requests: int, unmet: int = 0) -> Cell:

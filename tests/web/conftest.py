@@ -14,6 +14,10 @@ from bot.cli.seed import seed_catalog_if_empty
 from bot.settings import Settings
 from bot.web.app import create_app
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
+from territory.model import shipped_territory
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 ROOT = Path(__file__).resolve().parents[2]
 Rasa = Callable[[str], dict[str, object]]
@@ -57,6 +61,11 @@ def client(
     settings: Settings, sessions: sessionmaker[Session], fake_rasa: FakeRasa
 ) -> Iterator[TestClient]:
     seed_catalog_if_empty(sessions, ROOT / "catalog" / "data")
-    nlu = NluClient("http://rasa.test", transport=httpx.MockTransport(fake_rasa.handler), retries=0)
+    nlu = NluClient(
+        "http://rasa.test",
+        places=TRADATE,
+        transport=httpx.MockTransport(fake_rasa.handler),
+        retries=0,
+    )
     with TestClient(create_app(settings, nlu=nlu)) as c:
         yield c

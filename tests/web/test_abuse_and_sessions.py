@@ -26,7 +26,11 @@ from bot.web import chat_sessions
 from bot.web.app import create_app
 from bot.web.limits import json_depth_exceeds
 from nlu.client import NluClient
+from nlu.comuni import gazetteer
+from territory.model import shipped_territory
 from tests.web.conftest import FakeRasa
+
+TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
 SESSION = "abuse-session-0001"
 
@@ -96,7 +100,9 @@ def server(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[str]
 
     seed_catalog_if_empty(sessions, ROOT / "catalog" / "data")
     rasa = FakeRasa()
-    nlu = NluClient("http://rasa.test", transport=httpx.MockTransport(rasa.handler), retries=0)
+    nlu = NluClient(
+        "http://rasa.test", places=TRADATE, transport=httpx.MockTransport(rasa.handler), retries=0
+    )
     port = _free_port()
     config = uvicorn.Config(
         create_app(settings, nlu=nlu), host="127.0.0.1", port=port, log_level="warning"

@@ -60,10 +60,10 @@ def test_a_failed_turn_is_retried_and_its_replies_come_by_polling(
     real = desk.handle_stored
     failures = [RuntimeError("database hiccup")]
 
-    async def flaky(message, inbox_id):  # type: ignore[no-untyped-def]
+    async def flaky(message, inbox_id, *, finish):  # type: ignore[no-untyped-def]
         if failures:
             raise failures.pop()
-        return await real(message, inbox_id)
+        return await real(message, inbox_id, finish=finish)
 
     monkeypatch.setattr(desk, "handle_stored", flaky)
     start = updates(client, None)["last"]
