@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.console.observatory_charts import render
 from bot.console.observatory_data import charts
-from bot.console.observatory_routes import page_data
+from bot.console.routes_observatory import page_data
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import NeedEvent

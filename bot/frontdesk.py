@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.campaigns.subscriptions import record_chat_event
 from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
 from bot.crypto import DataKeyError, decrypt, encrypt
-from bot.db import conversations as repo
-from bot.db import handoffs, inbox_repo, reply_repo
+from bot.db import conversation_repo as repo
+from bot.db import handoff_repo, inbox_repo, reply_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Direction, HandoffStatus, Message
 from bot.observatory import needs
@@ -119,7 +119,7 @@ class FrontDesk:
         def apply() -> Outcome:
             with self._sessions.begin() as session:
                 conv = repo.lock_conversation(session, channel=channel, address=address)
-                handoffs.set_status(session, conversation=conv, status=HandoffStatus.CLOSED)
+                handoff_repo.set_status(session, conversation=conv, status=HandoffStatus.CLOSED)
                 state = restore_state(repo.load_state(session, conversation=conv))
                 outcome = operator_closed(state)
                 self._transcribe(session, conv, Turn(), outcome)
@@ -261,7 +261,7 @@ class FrontDesk:
             needs.mark_handed_off(session, need_event_id=need_id)
             need_id = None
             summary = _summary(session, conv, state, turn, event)
-            handoffs.request_handoff(
+            handoff_repo.request_handoff(
                 session,
                 conversation=conv,
                 reason=event.reason,
@@ -271,13 +271,13 @@ class FrontDesk:
             )
             log.info("handoff requested reason=%s priority=%s", event.reason, event.priority)
         elif isinstance(event, CallbackRequested):
-            handoffs.set_status(
+            handoff_repo.set_status(
                 session, conversation=conv, status=HandoffStatus.CALLBACK, phone=event.phone
             )
         elif isinstance(event, HandoffCancelled):
-            handoffs.set_status(session, conversation=conv, status=HandoffStatus.CANCELLED)
+            handoff_repo.set_status(session, conversation=conv, status=HandoffStatus.CANCELLED)
         elif isinstance(event, Rated):
-            handoffs.rate_last(session, conversation=conv, score=event.score)
+            handoff_repo.rate_last(session, conversation=conv, score=event.score)
         elif isinstance(event, SubscribeRequested | UnsubscribeRequested):
             said = turn.text or turn.payload
             record_chat_event(

@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
 from bot import jobs as job_table
-from bot.db import leases
+from bot.db import lease_repo
 from bot.services import Services
 from bot.settings import Settings
 
@@ -38,12 +38,12 @@ Register = Callable[[AsyncIOScheduler, Settings], None]
 
 def acquire(session: Session, *, holder: str, seconds: int = LEASE_SECONDS) -> bool:
     """Takes or renews the scheduler's lease; True when `holder` now owns it."""
-    return leases.acquire(session, name=LEASE_NAME, holder=holder, seconds=seconds)
+    return lease_repo.acquire(session, name=LEASE_NAME, holder=holder, seconds=seconds)
 
 
 def release(session: Session, *, holder: str) -> None:
     """Gives the lease up at shutdown, so that another worker takes over at once."""
-    leases.release(session, name=LEASE_NAME, holder=holder)
+    lease_repo.release(session, name=LEASE_NAME, holder=holder)
 
 
 def _new_scheduler(services: Services) -> AsyncIOScheduler:

@@ -7,55 +7,35 @@ instant: what was in flight is found by the next run and reported as uncertain.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import math
 import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import heap, outbox
+from bot.campaigns import channel_leases, claims, db_pool, heap, store
 from bot.campaigns.attempt import Result, attempt, campaign_reply
-from bot.campaigns.pacing import Pacer
+from bot.campaigns.group_commit import GroupCommit
+from bot.campaigns.pacing import Pacer, pacers
 from bot.campaigns.windows import closed_reason
 from bot.channels.base import Channel, OutboundMessage, Windowed
-from bot.db import leases
 from bot.db.base import utcnow
-from bot.db.campaign_models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
+from bot.db.campaign_models import Campaign, CampaignStatus, RecipientStatus
 from bot.settings import CampaignsConfig
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 POLL_SECONDS = 1.0  # while another sender finishes its rows in flight
-# Paced a little under the configured rate: the provider counts what arrives in each
-# second, not what we sent, and the way there adds jitter (up to ~40 ms measured on a loaded
-# 2-core machine). The slack between the grid and the limit absorbs it in steady state ...
-HEADROOM = 0.96
-# ... and the cap never lets more than the limit out in any CAP_WINDOW seconds, so that
-# catching up after late wake-ups stays under it too (limit / CAP_WINDOW is just above the
-# grid's rate: room to make up late slots).
-CAP_WINDOW = 1.04
 # Rows a worker reserves per round trip (each is still marked in flight on its own, right
 # before its API call): fewer queries per message without widening what a crash leaves.
 BATCH = 8
 # How long a reservation holds (capped by inflight_timeout_seconds): a dead sender's
 # reserved-but-unsent rows go back to the pool after this, never to `uncertain`.
 RESERVE_SECONDS = 30
-# One sender per channel at a time, across processes (a lease each): the provider's limit
-# is per bot or number, so two senders must not each spend it in full. Another sender on the
-# channel waits, and takes over within CHANNEL_LEASE_SECONDS if this one dies.
-CHANNEL_LEASE_SECONDS = 30
-RENEW_SECONDS = 10
 
 
 class SendRefused(Exception):
@@ -74,43 +54,9 @@ class Run:
     by_channel: dict[str, int] = field(default_factory=dict)
 
 
-# The sender's own database calls run on a small pool of their own: on SQLite one thread,
-# so that the workers never contend for the write lock among themselves (SQLite's busy
-# handler sleeps up to 100 ms per retry, which starved the pacer's slots); on PostgreSQL
-# two, a reservation beside the group commit (with four, the extra threads only fought for
-# the GIL: more CPU and jitter, WhatsApp 0.946-0.957 of its rate instead of 0.96). The
-# channel adapters keep the default pool for their own calls.
-_EXECUTOR: ContextVar[Executor | None] = ContextVar("campaign_db_executor", default=None)
-
-
-def _db_executor(sessions: sessionmaker[Session]) -> ThreadPoolExecutor:
-    bind = sessions.kw.get("bind")
-    sqlite = bind is None or bind.dialect.name == "sqlite"
-    return ThreadPoolExecutor(max_workers=1 if sqlite else 2, thread_name_prefix="campaign-db")
-
-
-async def _db(function: Callable[..., T], /, *args: Any) -> T:
-    """Runs a blocking database call on the sender's pool (the default one outside a send)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_EXECUTOR.get(), functools.partial(function, *args))
-
-
 def worker_id() -> str:
     """Who holds a claim: host, process and a random part (for the operator's eyes)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def rates(config: CampaignsConfig) -> dict[str, float]:
-    return {"telegram": config.telegram_rate, "whatsapp": config.whatsapp_rate}
-
-
-def pacers(config: CampaignsConfig) -> dict[str, Pacer]:
-    """One pacer per channel, shared by every worker of this sender: slots spaced at
-    HEADROOM x the rate, never more than the configured rate in any CAP_WINDOW seconds."""
-    return {
-        name: Pacer(rate * HEADROOM, limit=max(1, math.floor(rate)), window=CAP_WINDOW)
-        for name, rate in rates(config).items()
-    }
 
 
 async def send_campaign(
@@ -143,8 +89,6 @@ async def send_campaign(
     campaign, names = await asyncio.to_thread(
         _prepare, sessions, campaign_id, channels, config, run
     )
-    executor = _db_executor(sessions)
-    token = _EXECUTOR.set(executor)
     worker = worker_id()
     send = _Send(
         sessions=sessions,
@@ -159,16 +103,15 @@ async def send_campaign(
         now=now,
         progress=progress,
     )
-    try:
-        with heap.out_of_sight():
-            return await _rounds(send, names)
-    finally:
-        # Reservations not used (paused, cancelled, crashed task) go back at once, and so
-        # do the channels, for another sender waiting for them.
-        await _db(_release_all, sessions, campaign_id, worker)
-        await _db(_give_back, sessions, names, worker)
-        _EXECUTOR.reset(token)
-        executor.shutdown(wait=False)
+    with db_pool.pool_for(sessions):
+        try:
+            with heap.out_of_sight():
+                return await _rounds(send, names)
+        finally:
+            # Reservations not used (paused, cancelled, crashed task) go back at once, and
+            # so do the channels, for another sender waiting for them.
+            await db_pool.run(_release_all, sessions, campaign_id, worker)
+            await db_pool.run(channel_leases.give_back, sessions, names, worker)
 
 
 @dataclass
@@ -193,7 +136,7 @@ async def _rounds(send: _Send, names: list[str]) -> Run:
     run, campaign_id = send.run, send.campaign.id
     while True:
         before = run.final
-        send.held = await _db(_take, send.sessions, names, send.worker)
+        send.held = await db_pool.run(channel_leases.take, send.sessions, names, send.worker)
         keeper = asyncio.create_task(_keep(send))
         try:
             await asyncio.gather(
@@ -207,9 +150,9 @@ async def _rounds(send: _Send, names: list[str]) -> Run:
             keeper.cancel()
         if run.paused:
             return run
-        pending, inflight = await _db(_unfinished, send.sessions, campaign_id)
+        pending, inflight = await db_pool.run(_unfinished, send.sessions, campaign_id)
         if not pending and not inflight:
-            await _db(_set_status, send.sessions, campaign_id, CampaignStatus.DONE)
+            await db_pool.run(_set_status, send.sessions, campaign_id, CampaignStatus.DONE)
             run.done = True
             return run
         if run.final == before:
@@ -217,29 +160,7 @@ async def _rounds(send: _Send, names: list[str]) -> Run:
             # flight or reserved), or died (its lease and reservations lapse, its claims
             # become uncertain): wait and see.
             await asyncio.sleep(POLL_SECONDS)
-            run.recovered += await _db(_recover, send.sessions, campaign_id, send.config)
-
-
-def _lease_name(channel: str) -> str:
-    return f"campaign-send:{channel}"
-
-
-def _take(sessions: sessionmaker[Session], names: list[str], worker: str) -> set[str]:
-    """The channels this sender may send on now (their leases taken or renewed)."""
-    with sessions.begin() as session:
-        return {
-            name
-            for name in names
-            if leases.acquire(
-                session, name=_lease_name(name), holder=worker, seconds=CHANNEL_LEASE_SECONDS
-            )
-        }
-
-
-def _give_back(sessions: sessionmaker[Session], names: list[str], worker: str) -> None:
-    with sessions.begin() as session:
-        for name in names:
-            leases.release(session, name=_lease_name(name), holder=worker)
+            run.recovered += await db_pool.run(_recover, send.sessions, campaign_id, send.config)
 
 
 async def _keep(send: _Send) -> None:
@@ -247,9 +168,11 @@ async def _keep(send: _Send) -> None:
     past its expiry and another sender took the channel over) stops that channel's workers;
     the row claims still keep the two from sending anything twice."""
     while send.held:
-        await asyncio.sleep(RENEW_SECONDS)
+        await asyncio.sleep(channel_leases.RENEW_SECONDS)
         try:
-            kept = await _db(_take, send.sessions, sorted(send.held), send.worker)
+            kept = await db_pool.run(
+                channel_leases.take, send.sessions, sorted(send.held), send.worker
+            )
         except Exception as exc:  # a database hiccup: the lease outlives a few of them
             log.warning("campaign channel lease not renewed: %s", type(exc).__name__)
             continue
@@ -271,10 +194,10 @@ def _prepare(
             raise SendRefused(f"la campagna {campaign_id} non esiste")
         if campaign.status == CampaignStatus.CANCELLED:
             raise SendRefused(f"la campagna {campaign_id} è annullata")
-        names = outbox.channels_to_send(session, campaign_id)
+        names = store.channels_to_send(session, campaign_id)
         if missing := [c for c in names if c not in channels]:
             raise SendRefused(f"canale non configurato: {', '.join(missing)}")
-        outbox.set_status(session, campaign_id=campaign_id, status=CampaignStatus.SENDING)
+        store.set_status(session, campaign_id=campaign_id, status=CampaignStatus.SENDING)
     run.recovered = _recover(sessions, campaign_id, config)
     if run.recovered:
         log.warning(
@@ -286,17 +209,17 @@ def _prepare(
 def _recover(sessions: sessionmaker[Session], campaign_id: int, config: CampaignsConfig) -> int:
     older = timedelta(seconds=config.inflight_timeout_seconds)
     with sessions.begin() as session:
-        return outbox.recover(session, campaign_id=campaign_id, older_than=older)
+        return claims.recover(session, campaign_id=campaign_id, older_than=older)
 
 
 def _unfinished(sessions: sessionmaker[Session], campaign_id: int) -> tuple[int, int]:
     with sessions() as session:
-        return outbox.unfinished(session, campaign_id=campaign_id)
+        return store.unfinished(session, campaign_id=campaign_id)
 
 
 def _set_status(sessions: sessionmaker[Session], campaign_id: int, status: CampaignStatus) -> None:
     with sessions.begin() as session:
-        outbox.set_status(session, campaign_id=campaign_id, status=status)
+        store.set_status(session, campaign_id=campaign_id, status=status)
 
 
 def _lease(config: CampaignsConfig) -> timedelta:
@@ -305,7 +228,7 @@ def _lease(config: CampaignsConfig) -> timedelta:
 
 @dataclass(frozen=True)
 class _Reserved:
-    row: outbox.Claimed
+    row: claims.Claimed
     window: bool | None  # the service window, looked up with the reservation
 
 
@@ -313,7 +236,7 @@ def _reserve(send: _Send, channel: str) -> list[_Reserved]:
     """A batch of rows, with their service windows looked up in one query (not between the
     pacer's slot and the API call, where every millisecond bunches requests together)."""
     with send.sessions.begin() as session:
-        rows = outbox.reserve(
+        rows = claims.reserve(
             session,
             campaign_id=send.campaign.id,
             worker=send.worker,
@@ -328,80 +251,19 @@ def _reserve(send: _Send, channel: str) -> list[_Reserved]:
     return [_Reserved(r, windows.get(r.address)) for r in rows]
 
 
-Step = tuple[tuple[outbox.Claimed, Result] | None, outbox.Claimed | None]
-
-
-def _steps(sessions: sessionmaker[Session], steps: list[Step], worker: str) -> list[bool]:
-    """Records the steps' previous outcomes and marks their next rows in flight, all in one
-    transaction (committed before any of those API calls). For each step: False when its
-    next row is no longer ours."""
-    with sessions.begin() as session:
-        outbox.finish(session, [done for done, _ in steps if done is not None])
-        following = [row for _, row in steps if row is not None]
-        started = (
-            outbox.start_many(session, claimed=following, worker=worker) if following else set()
-        )
-    return [row is not None and row.id in started for _, row in steps]
-
-
-class GroupCommit:
-    """The workers' steps, committed together: steps asked for while a transaction runs
-    share the next one. Every row is still in flight on disk before its own API call, but
-    at a hundred messages a second the database sees a transaction per batch, not per
-    message (one per message kept SQLite's single writer from reaching the rate)."""
-
-    def __init__(self, sessions: sessionmaker[Session], worker: str) -> None:
-        self._sessions = sessions
-        self._worker = worker
-        self._waiting: list[tuple[Step, asyncio.Future[bool]]] = []
-        self._drainer: asyncio.Task[None] | None = None
-
-    async def step(
-        self, done: tuple[outbox.Claimed, Result] | None, following: outbox.Claimed | None
-    ) -> bool:
-        """Records `done` and marks `following` in flight; False when it is no longer ours."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((done, following), future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                started = await _db(_steps, self._sessions, [s for s, _ in batch], self._worker)
-            except Exception as exc:  # every worker of the batch sees the failure
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                for (_, future), ok in zip(batch, started, strict=True):
-                    if not future.done():  # its worker may have been cancelled meanwhile
-                        future.set_result(ok)
-
-
 def _release_all(sessions: sessionmaker[Session], campaign_id: int, worker: str) -> None:
     with sessions.begin() as session:
-        session.execute(
-            update(CampaignRecipient)
-            .where(
-                CampaignRecipient.campaign_id == campaign_id,
-                CampaignRecipient.status == RecipientStatus.PENDING,
-                CampaignRecipient.claimed_by == worker[:80],
-            )
-            .values(claimed_by=None, claimed_at=None)
-        )
+        claims.release_all(session, campaign_id=campaign_id, worker=worker)
 
 
 def _touch(sessions: sessionmaker[Session], recipient_id: int) -> None:
     with sessions.begin() as session:
-        outbox.touch(session, recipient_id=recipient_id)
+        claims.touch(session, recipient_id=recipient_id)
 
 
 async def _work(send: _Send, channel: str) -> None:
     run, config = send.run, send.config
-    done: tuple[outbox.Claimed, Result] | None = None
+    done: tuple[claims.Claimed, Result] | None = None
     reserved: list[_Reserved] = []
     try:
         while run.paused is None and channel in send.held:
@@ -409,7 +271,7 @@ async def _work(send: _Send, channel: str) -> None:
                 run.paused = why
                 break
             if not reserved:
-                reserved = await _db(_reserve, send, channel)
+                reserved = await db_pool.run(_reserve, send, channel)
                 if not reserved:
                     break
             next_one = reserved.pop(0)
@@ -436,15 +298,15 @@ async def _work(send: _Send, channel: str) -> None:
         if done is not None:  # the last outcome of this worker
             await send.commits.step(done, None)
         if reserved:
-            await _db(_release, send.sessions, [r.row.id for r in reserved], send.worker)
+            await db_pool.run(_release, send.sessions, [r.row.id for r in reserved], send.worker)
 
 
 def _release(sessions: sessionmaker[Session], ids: list[int], worker: str) -> None:
     with sessions.begin() as session:
-        outbox.release(session, ids=ids, worker=worker)
+        claims.release(session, ids=ids, worker=worker)
 
 
-async def _deliver(send: _Send, claimed: outbox.Claimed, message: OutboundMessage) -> Result:
+async def _deliver(send: _Send, claimed: claims.Claimed, message: OutboundMessage) -> Result:
     pacer = send.pacers[claimed.channel]
     for number in range(1, send.config.max_attempts + 1):
         await pacer.wait()
@@ -455,5 +317,5 @@ async def _deliver(send: _Send, claimed: outbox.Claimed, message: OutboundMessag
             "campaign send throttled reason=%s retry_in=%.1fs", result.reason, result.retry_after
         )
         pacer.hold(result.retry_after)  # the whole channel slows down, not just this worker
-        await _db(_touch, send.sessions, claimed.id)
+        await db_pool.run(_touch, send.sessions, claimed.id)
     return Result(RecipientStatus.FAILED, f"{result.reason}_gave_up")

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import select
 
-from bot.campaigns import importer, outbox, report
+from bot.campaigns import importer, report, store
+from bot.campaigns.audience import Audience
 from bot.campaigns.sender import SendRefused, send_campaign
 from bot.campaigns.subscriptions import topics
 from bot.campaigns.transport import campaign_channels
@@ -73,10 +74,10 @@ def create(
         fail(f"--comune sconosciuto: {', '.join(unknown)}")
     if not text.strip() or not title.strip():
         fail("--title e --text non possono essere vuoti")
-    audience = outbox.Audience(channel, tuple(topic), tuple(comune))
+    audience = Audience(channel, tuple(topic), tuple(comune))
     sessions = open_sessions(settings.env.DATABASE_URL)
     with sessions.begin() as session:
-        campaign, count = outbox.create_campaign(
+        campaign, count = store.create_campaign(
             session, title=title, text=text, audience=audience, scheduled_at=_at(at)
         )
         audit_command(session, "campaign_create", campaign_id=campaign.id)
@@ -186,6 +187,6 @@ def cancel_cmd(campaign_id: int = typer.Argument(...)) -> None:
             fail(f"la campagna {campaign_id} non esiste")
         if campaign.status == CampaignStatus.DONE:
             fail(f"la campagna {campaign_id} è già stata inviata")
-        cancelled = outbox.cancel(session, campaign_id=campaign_id)
+        cancelled = store.cancel(session, campaign_id=campaign_id)
         audit_command(session, "campaign_cancel", campaign_id=campaign_id)
     print_json({"id": campaign_id, "status": "cancelled", "not_sent": cancelled})

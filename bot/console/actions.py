@@ -15,8 +15,8 @@ from bot.channels.base import ChannelName, OutboundMessage
 from bot.console import notices, queue
 from bot.console.auth import Principal
 from bot.console.delivery import Deliverer
-from bot.db import console_repo
-from bot.db import conversations as repo
+from bot.db import console_repo, handoff_repo
+from bot.db import conversation_repo as repo
 from bot.db.models import Conversation, Handoff
 from bot.services import Services
 from flows.replies import Reply
@@ -43,7 +43,7 @@ def visible(session: Session, who: Principal, handoff_id: int) -> tuple[Handoff,
     Raises:
         NotVisible: not among the operator's cases (answered as 404).
     """
-    found = queue.visible_handoff(
+    found = handoff_repo.visible_handoff(
         session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
     )
     if found is None:
@@ -74,7 +74,7 @@ async def take(services: Services, who: Principal, handoff_id: int) -> bool:
     def apply() -> list[OutboundMessage] | None:
         with sessions.begin() as session:
             handoff, conv = visible(session, who, handoff_id)
-            if not queue.take(
+            if not handoff_repo.take(
                 session, handoff_id=handoff_id, operator_id=who.operator_id, points=who.points
             ):
                 return None
@@ -161,7 +161,7 @@ async def transfer(
                 )
                 if target is None:
                     raise Denied("operator not in that Social Point")
-            if not queue.transfer(
+            if not handoff_repo.transfer(
                 session, handoff_id=handoff_id, social_point=point, to_operator=to_operator
             ):
                 raise Denied("not open")
@@ -192,7 +192,7 @@ async def resolve(services: Services, who: Principal, handoff_id: int) -> None:
         with sessions.begin() as session:
             _handoff, conv = held(session, who, handoff_id)
             holder = None if who.is_admin else who.operator_id
-            if not queue.claim_close(session, handoff_id=handoff_id, operator_id=holder):
+            if not handoff_repo.claim_close(session, handoff_id=handoff_id, operator_id=holder):
                 raise Denied("already closed")
             console_repo.audit(
                 session,

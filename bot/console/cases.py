@@ -1,6 +1,6 @@
 """Looking cases up: the queue page's search, and a resident's earlier cases.
 
-Least privilege is the one of bot.console.queue: an operator finds only cases of their
+Least privilege is the one of bot.db.handoff_repo: an operator finds only cases of their
 Social Points that are open or that they held; admins find everything.
 """
 
@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.console import queue
 from bot.console.auth import Principal
 from bot.console.views import STATUS_LABELS
-from bot.db import label_repo
+from bot.db import handoff_repo, label_repo
 from bot.db.console_models import HandoffLabel
 from bot.db.models import Handoff, Message
 from flows.copy import group
@@ -101,12 +100,12 @@ def _start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _visible_to(stmt: Select[Any], who: Principal) -> Select[Any]:
-    """The same rule as queue.visible_handoff: their Social Points, open or once theirs."""
+    """The same rule as handoff_repo.visible_handoff: their Social Points, open or once theirs."""
     if who.points is None:
         return stmt
     return stmt.where(
         Handoff.social_point.in_(list(who.points)),
-        Handoff.status.in_(queue.VISIBLE) | (Handoff.operator_id == who.operator_id),
+        Handoff.status.in_(handoff_repo.VISIBLE) | (Handoff.operator_id == who.operator_id),
     )
 
 
@@ -215,7 +214,7 @@ def history(
     """The resident's other cases (same conversation), newest first.
 
     An operator sees only cases their Social Points hold, with a link only to those they
-    may open (queue.visible_handoff); admins see and open all of them.
+    may open (handoff_repo.visible_handoff); admins see and open all of them.
     """
     stmt = select(Handoff).where(
         Handoff.conversation_id == handoff.conversation_id, Handoff.id != handoff.id

@@ -16,11 +16,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.channels.base import OutboundMessage
-from bot.console import notices, queue
+from bot.console import notices
 from bot.console.actions import point_name
 from bot.console.delivery import Deliverer
-from bot.db import conversations as repo
-from bot.db import reply_repo
+from bot.db import conversation_repo as repo
+from bot.db import handoff_repo, reply_repo
 from bot.db.models import Conversation, Handoff, HandoffStatus
 from bot.services import Services
 from flows.hours import is_open
@@ -48,11 +48,11 @@ def _tick(services: Services) -> list[OutboundMessage]:
     out: list[OutboundMessage] = []
     console = services.settings.config.console
     with services.sessions.begin() as session:
-        for handoff in queue.unannounced(session):
+        for handoff in handoff_repo.unannounced(session):
             if _open(services, handoff):
                 out += _announce(session, services, handoff)
         before = services.clock() - timedelta(minutes=console.queue_timeout_minutes)
-        for handoff in queue.timed_out(session, before=before):
+        for handoff in handoff_repo.timed_out(session, before=before):
             if _open(services, handoff):
                 out += _offer_callback(session, services, handoff)
         reply_repo.expire_pulled(session, before=services.clock() - PULLED_KEEP)
@@ -73,7 +73,7 @@ def _announce(session: Session, services: Services, handoff: Handoff) -> list[Ou
         return out
     if DialogueState.load(repo.load_state(session, conversation=conv)).step is not Step.HUMAN:
         return out  # the resident is answering the callback offer: don't talk over it
-    place = queue.position(session, handoff=handoff)
+    place = handoff_repo.position(session, handoff=handoff)
     reply = notices.queue_position(place, name, services.settings.config.console.minutes_per_case)
     log.info("queue position sent handoff=%s position=%s", handoff.id, place)
     return notices.record(session, conversation=conv, replies=[reply]) + out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.channels.base import ChannelName, OutboundMessage
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.models import Conversation, Direction
 from flows.copy import say
 from flows.handoff import YES_NO

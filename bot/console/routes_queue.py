@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.console import cases, copy, queue, receipts, sse, views
 from bot.console.auth import Principal, principal
 from bot.console.templating import fragment, local_zone, page, point_names, wait_target
-from bot.db import console_repo, label_repo, reply_repo
+from bot.db import console_repo, handoff_repo, label_repo, reply_repo
 from bot.db.console_models import OperatorPoint
 from bot.db.models import Handoff, Message
 from bot.services import app_services
@@ -27,7 +27,7 @@ Who = Annotated[Principal, Depends(principal)]
 
 def _queue_cards(request: Request, who: Principal) -> list[views.Card]:
     with app_services(request).sessions() as session:
-        handoffs = queue.open_handoffs(session, points=who.points)
+        handoffs = handoff_repo.open_handoffs(session, points=who.points)
         return views.cards(
             session, handoffs, point_names(request), wait_target=wait_target(request)
         )
@@ -96,7 +96,7 @@ def _notes(session: Session, who: Principal, handoff: Handoff, conv_id: int) -> 
     found = console_repo.notes(session, conversation_id=conv_id)
     if who.is_admin:
         return found
-    start, end = queue.case_start(session, handoff=handoff), handoff.closed_at
+    start, end = handoff_repo.case_start(session, handoff=handoff), handoff.closed_at
     colleagues = set(
         session.scalars(
             select(OperatorPoint.operator_id).where(
@@ -120,7 +120,7 @@ def _notes(session: Session, who: Principal, handoff: Handoff, conv_id: int) -> 
 def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str, Any]:
     """Everything the conversation page shows; the view is written to the audit log."""
     with app_services(request).sessions.begin() as session:
-        found = queue.visible_handoff(
+        found = handoff_repo.visible_handoff(
             session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
         )
         if found is None:
@@ -137,7 +137,7 @@ def _conversation(request: Request, who: Principal, handoff_id: int) -> dict[str
         # Only this case's part of the conversation (admins see it all, audited above).
         stmt = select(Message).where(Message.conversation_id == conv.id).order_by(Message.id)
         if not who.is_admin:
-            stmt = queue.case_window(session, stmt, Message.created_at, handoff)
+            stmt = handoff_repo.case_window(session, stmt, Message.created_at, handoff)
         messages = list(session.scalars(stmt))
         authors = console_repo.reply_authors(session, conversation_id=conv.id)
         deliveries = reply_repo.by_message(session, message_ids=[m.id for m in messages])
@@ -178,7 +178,7 @@ async def conversation_events(
 
     def visible() -> tuple[int, str, str, int | None]:
         with app_services(request).sessions() as session:
-            found = queue.visible_handoff(
+            found = handoff_repo.visible_handoff(
                 session, handoff_id=handoff_id, points=who.points, operator_id=who.operator_id
             )
             if found is None:
@@ -212,7 +212,7 @@ async def conversation_events(
                 .order_by(Message.id)
             )
             if handoff is not None and not who.is_admin:
-                stmt = queue.case_window(session, stmt, Message.created_at, handoff)
+                stmt = handoff_repo.case_window(session, stmt, Message.created_at, handoff)
             messages = list(session.scalars(stmt))
             deliveries |= reply_repo.by_message(
                 session, message_ids=[m.id for m in messages if m.id not in authors]

@@ -1,4 +1,4 @@
-"""Jinja2 templates of the console and the helper that renders a page for an operator."""
+"""Jinja2 templates of the console, the helper that renders a page for an operator, downloads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -65,3 +65,12 @@ def fragment(request: Request, name: str, **context: Any) -> str:
     """A partial template as a string (for server-sent events)."""
     template = templates.get_template(name)
     return template.render({"request": request, "point_names": point_names(request), **context})
+
+
+def download(body: str | bytes, media_type: str, filename: str) -> Response:
+    """A file the browser saves (CSV, charts, a resident's data) instead of showing it."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

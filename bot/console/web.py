@@ -10,11 +10,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.console import (
-    observatory_routes,
     routes_actions,
     routes_admin,
     routes_auth,
+    routes_campaigns,
     routes_case,
+    routes_observatory,
+    routes_privacy,
     routes_queue,
 )
 from bot.console.actions import Denied, NotVisible
@@ -32,7 +34,8 @@ ERRORS = {
 
 
 def install(app: FastAPI) -> None:
-    """Adds /operator routes, /operator/static and the console's exception handlers."""
+    """Adds every /operator route (the one place they are registered), /operator/static and
+    the console's exception handlers."""
     app.mount(
         "/operator/static", StaticFiles(directory=CONSOLE_DIR / "static"), name="console_static"
     )
@@ -42,7 +45,9 @@ def install(app: FastAPI) -> None:
         routes_actions,
         routes_case,
         routes_admin,
-        observatory_routes,
+        routes_observatory,
+        routes_privacy,
+        routes_campaigns,
     ):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)

@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.crypto import address_index
-from bot.db import channel_repo, leases
+from bot.db import channel_repo, lease_repo
 from bot.db.base import utcnow
 from bot.db.console_models import SchedulerLease
 from bot.db.delivery_models import InboxMessage
@@ -106,7 +106,7 @@ def claim_turn(
     unhandled message (None when there is none, or when it waits for a retry). None when
     another worker holds the lease: that worker will see the message."""
     lease = _lease_name(channel, address)
-    if not leases.acquire(session, name=lease, holder=holder, seconds=seconds):
+    if not lease_repo.acquire(session, name=lease, holder=holder, seconds=seconds):
         return None
     stmt = (
         select(InboxMessage)

@@ -11,10 +11,9 @@ from fastapi.staticfiles import StaticFiles
 
 from bot import crypto, scheduler
 from bot.channels import factory
-from bot.console import campaign_routes
 from bot.console import web as console
 from bot.console.auth import secure_cookies
-from bot.db import handoffs
+from bot.db import handoff_repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.services import build as build_services
 from bot.settings import Settings, load_settings
@@ -45,7 +44,7 @@ def create_app(
         client = nlu or settings.nlu_client()
         # The ISTAT municipality index takes ~0.5 s to build: not on a resident's first message.
         await asyncio.to_thread(gazetteer(settings.config.territory).guess_italian_comune, "")
-        handoffs.configure_folding(settings.config.abuse)
+        handoff_repo.configure_folding(settings.config.abuse)
         channels = factory.messaging(settings, sessions)
         services = build_services(settings, sessions, nlu=client, channels=channels)
         app.state.services = services
@@ -76,7 +75,6 @@ def create_app(
     app.include_router(routes_webhooks.router)
     app.include_router(routes_chat_updates.router)
     console.install(app)
-    app.include_router(campaign_routes.router)
     return app
 
 

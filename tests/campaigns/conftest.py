@@ -1,26 +1,25 @@
-"""Campaign fixtures: the channel tests' fake Telegram/Twilio servers, subscribers, a clock."""
+"""Campaign fixtures: the app with every channel on (fake Telegram/Twilio servers), subscribers,
+a clock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.subscriptions import Consent, subscribe
-from bot.settings import CampaignsConfig
-from tests.channels.conftest import (  # noqa: F401  (fixtures shared with the channel tests)
-    channel_settings,
-    client,
-    fake_rasa,
-    fake_telegram,
-    fake_telegram_server,
-    fake_twilio,
-    fake_twilio_server,
-)
+from bot.settings import CampaignsConfig, Settings
 
 # Monday 23 November 2026, 11:00 in Rome: broadcasting is open.
 OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app_settings(channel_settings: Settings) -> Settings:
+    """Campaigns go out on Telegram and WhatsApp: the app has every channel on."""
+    return channel_settings
 
 
 def fast_config(**changes: object) -> CampaignsConfig:

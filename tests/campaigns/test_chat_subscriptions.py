@@ -12,7 +12,7 @@ from tests.campaigns.conftest import add_subscribers
 from tests.channels.conftest import post_twilio, post_update
 from tests.channels.fakes import FakeTelegram, FakeTwilio
 from tests.channels.payloads import CHAT_ID, SENDER, tg_callback, tg_text, wa_form
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import FakeRasa, rasa_says
 
 
 def topics_of(sessions: sessionmaker[Session], channel: str, address: str) -> list[str]:

@@ -11,10 +11,11 @@ import time
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import outbox, sender
+from bot.campaigns import channel_leases, store
+from bot.campaigns.audience import Audience
 from bot.campaigns.sender import Run, send_campaign
 from bot.campaigns.transport import campaign_channels
-from bot.db import leases
+from bot.db import lease_repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.settings import Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
@@ -51,7 +52,7 @@ def run_senders(db_url: str, settings: Settings, campaign_id: int, count: int) -
 def new_campaign(sessions: sessionmaker[Session], chats: list[str]) -> int:
     add_subscribers(sessions, [("telegram", c) for c in chats])
     with sessions.begin() as s:
-        campaign, _ = outbox.create_campaign(s, title="t", text="Ciao", audience=outbox.Audience())
+        campaign, _ = store.create_campaign(s, title="t", text="Ciao", audience=Audience())
     return campaign.id
 
 
@@ -83,7 +84,7 @@ def test_two_senders_never_send_twice(
         pytest.skip("concurrent senders need PostgreSQL (SQLite: one sender)")
     # Leases that lapse at once: as if each sender had stalled past its lease and the other
     # had taken the channel over, so both send at the same time.
-    monkeypatch.setattr(sender, "CHANNEL_LEASE_SECONDS", 0)
+    monkeypatch.setattr(channel_leases, "CHANNEL_LEASE_SECONDS", 0)
     chats = [str(8000 + i) for i in range(300)]  # ~0.6 s at 500/s: both get to start
     runs = run_senders(db_url, channel_settings, new_campaign(sessions, chats), 2)
     assert sorted(fake_telegram.sent_per_chat) == chats
@@ -101,7 +102,7 @@ def test_a_dead_senders_channel_is_taken_over(
     chats = [str(9000 + i) for i in range(10)]
     campaign_id = new_campaign(sessions, chats)
     with sessions.begin() as s:  # a sender that died holding the channel for 2 more seconds
-        assert leases.acquire(s, name="campaign-send:telegram", holder="dead", seconds=2)
+        assert lease_repo.acquire(s, name="campaign-send:telegram", holder="dead", seconds=2)
     started = time.monotonic()
     [run] = run_senders(db_url, channel_settings, campaign_id, 1)
     assert run.done and run.sent == len(chats)

@@ -14,12 +14,10 @@ from bot.db.campaign_models import Campaign
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.campaigns.conftest import add_subscribers
-from tests.channels.conftest import nlu_client
-from tests.console.conftest import fast_hashing, login
-from tests.console.conftest import operators as operators  # re-exported fixture
-from tests.web.conftest import FakeRasa
+from tests.conftest import FakeRasa, nlu_client
+from tests.console.conftest import login
 
-_ = fast_hashing  # autouse fixture of the console tests
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # as for every console test
 
 
 @pytest.fixture

@@ -7,23 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.campaign_models import Campaign
+from tests.browser import ARGS, CHROMIUM, WAIT_MS, browser_or_skip
 from tests.campaigns.conftest import add_subscribers
-from tests.console.test_console_browser import (  # noqa: F401  (served is a fixture)
-    ADMIN_EMAIL,
-    ARGS,
-    CHROMIUM,
-    WAIT_MS,
-    _browser_or_skip,
-    add_admin,
-    log_in,
-    served,
-)
+from tests.conftest import ADMIN_EMAIL, add_admin, log_in
 
 
 def test_admin_composes_and_cancels_a_campaign(
-    served: tuple[str, sessionmaker[Session]],  # noqa: F811
+    served: tuple[str, sessionmaker[Session]],
 ) -> None:
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     from playwright.sync_api import expect
 
     base, sessions = served

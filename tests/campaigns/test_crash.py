@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import outbox
+from bot.campaigns import store
+from bot.campaigns.audience import Audience
 from bot.db.campaign_models import CampaignRecipient, RecipientStatus
 from tests.campaigns.conftest import add_subscribers
 from tests.channels.fakes import TOKEN, FakeTelegram, ServerThread, wait_for
@@ -68,7 +69,7 @@ def test_kill_mid_send_then_resume(
     chats = [str(7000 + i) for i in range(60)]
     add_subscribers(sessions, [("telegram", c) for c in chats])
     with sessions.begin() as s:
-        campaign, _ = outbox.create_campaign(s, title="t", text="Ciao", audience=outbox.Audience())
+        campaign, _ = store.create_campaign(s, title="t", text="Ciao", audience=Audience())
     env = os.environ | {
         "DATABASE_URL": db_url,
         "FRONTDESK_CONFIG": str(config_file(tmp_path, inflight_timeout_seconds=1, concurrency=8)),
@@ -115,7 +116,7 @@ def test_resume_settles_the_dead_senders_claims_when_its_lease_lapses(
     chats = [str(7100 + i) for i in range(60)]
     add_subscribers(sessions, [("telegram", c) for c in chats])
     with sessions.begin() as s:
-        campaign, _ = outbox.create_campaign(s, title="t", text="Ciao", audience=outbox.Audience())
+        campaign, _ = store.create_campaign(s, title="t", text="Ciao", audience=Audience())
     env = os.environ | {
         "DATABASE_URL": db_url,
         "FRONTDESK_CONFIG": str(config_file(tmp_path, concurrency=8)),

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import jobs, outbox
+from bot.campaigns import jobs, store
+from bot.campaigns.audience import Audience
 from bot.campaigns.transport import campaign_channels, usable
 from bot.settings import Settings
 from tests.campaigns.conftest import OPEN, add_subscribers, fast_config
@@ -31,18 +32,18 @@ def test_due_campaigns_wait_for_their_time_and_for_quiet_hours(
 ) -> None:
     add_subscribers(sessions, [("telegram", "9001")])
     with sessions.begin() as s:
-        later, _ = outbox.create_campaign(
+        later, _ = store.create_campaign(
             s,
             title="t",
             text="Ciao",
-            audience=outbox.Audience(),
+            audience=Audience(),
             scheduled_at=OPEN + timedelta(hours=1),
         )
-        soon, _ = outbox.create_campaign(
+        soon, _ = store.create_campaign(
             s,
             title="t",
             text="Ciao",
-            audience=outbox.Audience(),
+            audience=Audience(),
             scheduled_at=OPEN - timedelta(hours=13),
         )
     assert tick(channel_settings, sessions, NIGHT - timedelta(days=1)) == []  # night: deferred

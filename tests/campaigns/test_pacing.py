@@ -12,8 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.campaigns.pacing import Pacer
-from bot.campaigns.sender import CAP_WINDOW, HEADROOM
+from bot.campaigns.pacing import CAP_WINDOW, HEADROOM, Pacer
 
 
 class Clock:

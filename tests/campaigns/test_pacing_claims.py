@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns import outbox, sender
+from bot.campaigns import claims, group_commit
 from bot.campaigns.attempt import Result
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.db.campaign_models import CampaignRecipient, RecipientStatus
@@ -29,15 +29,15 @@ def test_a_reservation_is_not_a_claim(sessions: sessionmaker[Session]) -> None:
     add_subscribers(sessions, [("telegram", str(100 + i)) for i in range(6)])
     campaign_id = create(sessions)
     with sessions.begin() as s:
-        mine = outbox.reserve(s, campaign_id=campaign_id, worker="a", size=4, lease=LEASE)
+        mine = claims.reserve(s, campaign_id=campaign_id, worker="a", size=4, lease=LEASE)
     assert [c.address for c in mine] == ["100", "101", "102", "103"]
     assert statuses(sessions) == {RecipientStatus.PENDING: 6}  # nothing in flight yet
     with sessions.begin() as s:  # another sender gets the rest, not ours
-        theirs = outbox.reserve(s, campaign_id=campaign_id, worker="b", size=4, lease=LEASE)
+        theirs = claims.reserve(s, campaign_id=campaign_id, worker="b", size=4, lease=LEASE)
         assert [c.address for c in theirs] == ["104", "105"]
-        assert not outbox.start(s, claimed=mine[0], worker="b")  # not b's to send
-        assert outbox.start(s, claimed=mine[0], worker="a")
-        assert not outbox.start(s, claimed=mine[0], worker="a")  # only once
+        assert not claims.start(s, claimed=mine[0], worker="b")  # not b's to send
+        assert claims.start(s, claimed=mine[0], worker="a")
+        assert not claims.start(s, claimed=mine[0], worker="a")  # only once
     assert statuses(sessions) == {RecipientStatus.PENDING: 5, RecipientStatus.INFLIGHT: 1}
 
 
@@ -47,18 +47,18 @@ def test_a_dead_senders_reservations_go_back_to_the_pool_not_to_uncertain(
     add_subscribers(sessions, [("telegram", str(200 + i)) for i in range(4)])
     campaign_id = create(sessions)
     with sessions.begin() as s:  # "dead" reserved 4 and sent the first one, then died
-        dead = outbox.reserve(s, campaign_id=campaign_id, worker="dead", size=4, lease=LEASE)
-        assert outbox.start(s, claimed=dead[0], worker="dead")
+        dead = claims.reserve(s, campaign_id=campaign_id, worker="dead", size=4, lease=LEASE)
+        assert claims.start(s, claimed=dead[0], worker="dead")
     with sessions.begin() as s:  # within the lease: nobody else takes them
-        assert outbox.reserve(s, campaign_id=campaign_id, worker="b", size=4, lease=LEASE) == []
+        assert claims.reserve(s, campaign_id=campaign_id, worker="b", size=4, lease=LEASE) == []
         s.execute(
             update(CampaignRecipient).values(claimed_at=datetime.now(UTC) - timedelta(hours=1))
         )
-        recovered = outbox.recover(s, campaign_id=campaign_id, older_than=LEASE)
-        taken = outbox.reserve(s, campaign_id=campaign_id, worker="b", size=4, lease=LEASE)
+        recovered = claims.recover(s, campaign_id=campaign_id, older_than=LEASE)
+        taken = claims.reserve(s, campaign_id=campaign_id, worker="b", size=4, lease=LEASE)
         assert recovered == 1  # only the one that may have reached the provider
         assert [c.address for c in taken] == ["201", "202", "203"]
-        assert not outbox.start(s, claimed=dead[1], worker="dead")  # lapsed: b's now
+        assert not claims.start(s, claimed=dead[1], worker="dead")  # lapsed: b's now
     assert statuses(sessions) == {RecipientStatus.UNCERTAIN: 1, RecipientStatus.PENDING: 3}
 
 
@@ -68,13 +68,13 @@ def test_an_opt_out_after_the_reservation_is_still_skipped(
     add_subscribers(sessions, [("telegram", "301"), ("telegram", "302")])
     campaign_id = create(sessions)
     with sessions.begin() as s:
-        first, second = outbox.reserve(s, campaign_id=campaign_id, worker="a", size=2, lease=LEASE)
+        first, second = claims.reserve(s, campaign_id=campaign_id, worker="a", size=2, lease=LEASE)
     with sessions.begin() as s:
         unsubscribe(s, channel="telegram", address="302", consent=Consent("stop", "v1", "STOP"))
     with sessions.begin() as s:
-        assert outbox.start(s, claimed=first, worker="a")
-        assert not outbox.start(s, claimed=second, worker="a")  # released, not sent
-        assert outbox.reserve(s, campaign_id=campaign_id, worker="a", size=2, lease=LEASE) == []
+        assert claims.start(s, claimed=first, worker="a")
+        assert not claims.start(s, claimed=second, worker="a")  # released, not sent
+        assert claims.reserve(s, campaign_id=campaign_id, worker="a", size=2, lease=LEASE) == []
     assert statuses(sessions) == {RecipientStatus.INFLIGHT: 1, RecipientStatus.SKIPPED: 1}
 
 
@@ -98,15 +98,15 @@ def test_steps_asked_together_are_one_transaction(sessions: sessionmaker[Session
     add_subscribers(sessions, [("telegram", str(400 + i)) for i in range(3)])
     campaign_id = create(sessions)
     with sessions.begin() as s:
-        first, second, third = outbox.reserve(
+        first, second, third = claims.reserve(
             s, campaign_id=campaign_id, worker="a", size=3, lease=LEASE
         )
-    assert sender._steps(sessions, [(None, first)], "a") == [True]  # sent meanwhile
+    assert group_commit.apply_steps(sessions, [(None, first)], "a") == [True]  # sent meanwhile
     commits: list[object] = []
     bind, count = sessions.kw["bind"], commits.append
     event.listen(bind, "commit", count)
     try:
-        started = sender._steps(
+        started = group_commit.apply_steps(
             sessions,
             [((first, Result(RecipientStatus.SENT)), second), (None, third)],
             "a",

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crypto
-from bot.campaigns import outbox, report
+from bot.campaigns import claims, report, store
+from bot.campaigns.audience import Audience, audience_size
 from bot.campaigns.sender import SendRefused, send_campaign
 from bot.campaigns.subscriptions import Consent, unsubscribe
 from bot.campaigns.transport import campaign_channels
@@ -34,13 +35,13 @@ from tests.channels.fakes import (
 WA = "whatsapp:+393330000001"
 
 
-def create(sessions: sessionmaker[Session], audience: outbox.Audience | None = None) -> int:
+def create(sessions: sessionmaker[Session], audience: Audience | None = None) -> int:
     with sessions.begin() as s:
-        campaign, _ = outbox.create_campaign(
+        campaign, _ = store.create_campaign(
             s,
             title="Centri estivi",
             text="Iscrizioni aperte!",
-            audience=audience or outbox.Audience(),
+            audience=audience or Audience(),
         )
         return campaign.id
 
@@ -202,7 +203,7 @@ def test_audience_filters_by_topic_comune_and_channel(sessions: sessionmaker[Ses
     add_subscribers(sessions, [("telegram", "2")], topics=("novita",), comune="Vedano Olona")
     add_subscribers(sessions, [("whatsapp", WA)], topics=("caregiver", "novita"), comune="Tradate")
     with sessions() as s:
-        size = lambda **kw: outbox.audience_size(s, audience=outbox.Audience(**kw))  # noqa: E731
+        size = lambda **kw: audience_size(s, audience=Audience(**kw))  # noqa: E731
         assert size() == 3
         assert size(topics=("caregiver",)) == 2
         assert size(topics=("caregiver",), channel="telegram") == 1
@@ -235,7 +236,7 @@ def test_rows_in_flight_at_a_crash_are_uncertain_and_not_resent(
     add_subscribers(sessions, [("telegram", "5001"), ("telegram", "5002")])
     campaign_id = create(sessions)
     with sessions.begin() as s:  # a sender claimed 5001 and died
-        claimed = outbox.claim(s, campaign_id=campaign_id, worker="dead")
+        claimed = claims.claim(s, campaign_id=campaign_id, worker="dead")
         assert claimed is not None and claimed.address == "5001"
         s.execute(
             update(CampaignRecipient)

@@ -28,10 +28,10 @@ from bot.db.models import Conversation, ConversationState
 from bot.settings import Settings, TelegramConfig
 from bot.web.app import create_app
 from flows.replies import Reply
-from tests.channels.conftest import nlu_client, post_update
+from tests.channels.conftest import post_update
 from tests.channels.fakes import FakeTelegram, wait_for
 from tests.channels.payloads import CHAT_ID, tg_text
-from tests.web.conftest import FakeRasa
+from tests.conftest import FakeRasa, nlu_client
 
 T = TypeVar("T")
 
@@ -145,9 +145,9 @@ class SlowDesk:
         from bot.db import reply_repo
 
         with self.sessions.begin() as session:
-            from bot.db import conversations
+            from bot.db import conversation_repo
 
-            conversations.lock_conversation(
+            conversation_repo.lock_conversation(
                 session, channel=message.channel, address=message.address
             )
             if not inbox_repo.take(session, inbox_id=inbox_id):

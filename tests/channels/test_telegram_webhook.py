@@ -10,7 +10,7 @@ from bot import crypto
 from bot.db.channel_models import InboundReceipt
 from bot.db.delivery_models import ReplyOutbox
 from bot.db.models import Conversation, ConversationState
-from tests.channels.conftest import WEBHOOK_SECRET, post_update, settle
+from tests.channels.conftest import post_update, settle
 from tests.channels.fakes import FakeTelegram
 from tests.channels.payloads import (
     CHAT_ID,
@@ -22,7 +22,7 @@ from tests.channels.payloads import (
     tg_text,
     tg_voice,
 )
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import WEBHOOK_SECRET, FakeRasa, rasa_says
 
 
 def state_of(sessions: sessionmaker[Session], chat_id: int = CHAT_ID) -> ConversationState:
@@ -124,7 +124,7 @@ def test_media_get_a_polite_answer_and_are_stored_with_their_file_id(
     replies = fake_telegram.named("sendMessage")[before:]
     assert len(replies) == 3
     assert all("scritti" in r.params["text"] for r in replies)  # "leggo solo i messaggi scritti"
-    from bot.db import conversations as repo
+    from bot.db import conversation_repo as repo
 
     with sessions() as s:
         stored = [
@@ -208,8 +208,8 @@ def test_polling_mode_answers_without_a_webhook(
     fake_rasa: FakeRasa,
 ) -> None:
     from bot.web.app import create_app
-    from tests.channels.conftest import nlu_client
     from tests.channels.fakes import wait_for
+    from tests.conftest import nlu_client
 
     fake_telegram.updates = [tg_text("ciao"), tg_callback("consent:yes")]
     app = create_app(channel_settings, nlu=nlu_client(fake_rasa), telegram_polling=True)

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.channels.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, settle
+from tests.channels.conftest import settle
 from tests.channels.payloads import tg_callback, tg_location, tg_text, twilio_signature, wa_form
+from tests.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET
 
 FUZZ = settings(
     max_examples=150,

@@ -16,14 +16,15 @@ from bot import crypto
 from bot.channels.base import OutboundMessage
 from bot.channels.whatsapp import WhatsApp, build_client
 from bot.db import channel_repo
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, WhatsAppContent
 from bot.settings import Settings
 from flows.replies import Button, Reply
-from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio
+from tests.channels.conftest import post_twilio
 from tests.channels.fakes import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Shown
 from tests.channels.payloads import OUR_NUMBER, SENDER, wa_button, wa_form, wa_list_reply
+from tests.conftest import PUBLIC_BASE_URL, TEMPLATE_SID
 
 INBOUND = "/webhooks/whatsapp"
 CATEGORIES = (  # the nine needs of the interview: several longer than a list item's 24

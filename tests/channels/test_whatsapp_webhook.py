@@ -14,11 +14,11 @@ from bot import crypto
 from bot.channels.base import OutboundMessage
 from bot.channels.delivery import RecipientGone
 from bot.db import channel_repo
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.base import utcnow
 from bot.db.channel_models import ChannelContact, OutboundStatus
 from flows.replies import Button, Reply
-from tests.channels.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, post_twilio
+from tests.channels.conftest import post_twilio
 from tests.channels.fakes import FakeTwilio, twilio_error
 from tests.channels.payloads import (
     SENDER,
@@ -30,7 +30,7 @@ from tests.channels.payloads import (
     wa_media,
     wa_status,
 )
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, FakeRasa, rasa_says
 
 INBOUND = "/webhooks/whatsapp"
 STATUS = "/webhooks/whatsapp/status"

@@ -1,4 +1,4 @@
-"""The real app (see tests/web/conftest.py), operator accounts and queued conversations."""
+"""Queued conversations and logins for the console tests (app and operators: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,29 +9,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console import auth
-from bot.console.accounts import create_operator
-from bot.db import conversations as repo
-from bot.db import handoffs
+from bot.db import conversation_repo as repo
+from bot.db import handoff_repo
 from bot.db.models import Direction, Handoff
 from bot.services import Services
-from bot.settings import Settings
 from bot.web import chat_sessions
 from flows.state import DialogueState, Step
-from tests.channels.conftest import (  # noqa: F401  (fixtures: Telegram and WhatsApp fakes)
-    channel_settings,
-    fake_telegram,
-    fake_telegram_server,
-    fake_twilio,
-    fake_twilio_server,
-)
-from tests.web.conftest import FakeRasa, client, fake_rasa  # noqa: F401  (fixtures)
+from tests.conftest import PASSWORD
 
-PASSWORD = "una-password-lunga-1"
 # A Wednesday morning: every Social Point of config.yml but Castiglione is open.
 OPEN_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -39,32 +27,8 @@ _META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
 @pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters: the tests are about the console, not about argon2's cost."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", cheap)
-
-
-@pytest.fixture
-def operators(sessions: sessionmaker[Session], settings: Settings) -> dict[str, int]:
-    """anna (Tradate), bruno (Vedano Olona), carla (admin, no Social Point)."""
-    people = {
-        "anna": ("Anna Rossi", "operator", ["tradate"]),
-        "bruno": ("Bruno Bianchi", "operator", ["vedano-olona"]),
-        "carla": ("Carla Verdi", "admin", []),
-    }
-    return {
-        key: create_operator(
-            sessions,
-            settings,
-            email=f"{key}@example.org",
-            name=name,
-            password=PASSWORD,
-            role=role,
-            social_points=points,
-        )
-        for key, (name, role, points) in people.items()
-    }
+def fast_hashing(fast_hashing: None) -> None:
+    """tests/conftest.py's cheap argon2, on for every console test."""
 
 
 def login(web: TestClient, who: str, password: str = PASSWORD) -> str:
@@ -105,7 +69,7 @@ def queue_resident(
         repo.add_message(
             s, conversation=conv, direction=Direction.INBOUND, text="vorrei parlare con qualcuno"
         )
-        handoff = handoffs.request_handoff(
+        handoff = handoff_repo.request_handoff(
             s,
             conversation=conv,
             reason="richiesta",

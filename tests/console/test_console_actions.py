@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import OutboundMessage
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.console_models import AuditEntry
 from tests.console.conftest import (
     handoff,

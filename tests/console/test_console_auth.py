@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.console_models import AuditEntry, ConsoleSession
 from bot.settings import Env, Settings
-from tests.console.conftest import PASSWORD, csrf_of, login, queue_resident
+from tests.conftest import PASSWORD
+from tests.console.conftest import csrf_of, login, queue_resident
 
 
 def audit_actions(sessions: sessionmaker[Session]) -> list[tuple[str, int | None]]:

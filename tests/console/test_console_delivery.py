@@ -23,11 +23,11 @@ from bot.db.delivery_models import ReplyOutbox
 from bot.db.reply_repo import Delivery
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.channels.conftest import ROOT, nlu_client, post_twilio
+from tests.channels.conftest import post_twilio
 from tests.channels.fakes import FakeTelegram, FakeTwilio, blocked_by_user
 from tests.channels.payloads import SENDER, wa_status
-from tests.console.conftest import PASSWORD, login, queue_resident
-from tests.web.conftest import FakeRasa
+from tests.conftest import PASSWORD, ROOT, FakeRasa, nlu_client
+from tests.console.conftest import login, queue_resident
 
 STATUS = "/webhooks/whatsapp/status"
 CHAT = "555123456"

@@ -24,24 +24,15 @@ from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.channels.conftest import nlu_client
+from tests.browser import ARGS, CHROMIUM, WAIT_MS, Served, browser_or_skip
 from tests.channels.fakes import (
     FakeTelegram,
     FakeTwilio,
     wait_for,
 )
 from tests.channels.payloads import SENDER, twilio_signature, wa_status
-from tests.console.conftest import PASSWORD, queue_resident
-from tests.console.test_console_browser import (
-    ARGS,
-    CHROMIUM,
-    ROOT,
-    WAIT_MS,
-    Served,
-    _browser_or_skip,
-    log_in,
-)
-from tests.web.conftest import FakeRasa
+from tests.conftest import PASSWORD, ROOT, FakeRasa, log_in, nlu_client
+from tests.console.conftest import queue_resident
 
 SHOTS = Path(os.environ.get("FRONTDESK_SHOTS", "/tmp/frontdesk-shots"))
 CHAT = "555000111"
@@ -61,7 +52,7 @@ def served(
     tmp_path: Path,
     channel_settings: Settings,
 ) -> Iterator[tuple[str, sessionmaker[Session]]]:
-    """Every channel on, pointed at the fakes (tests/channels/conftest.py), under uvicorn."""
+    """Every channel on, pointed at the fakes (tests/conftest.py), under uvicorn."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     upgrade(url)
     engine = create_db_engine(url)
@@ -112,7 +103,7 @@ def test_delivery_states_update_live_and_typing_reaches_telegram(
     fake_telegram: FakeTelegram,
     fake_twilio: FakeTwilio,
 ) -> None:
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     from playwright.sync_api import expect
 
     base, sessions = served

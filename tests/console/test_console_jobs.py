@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import jobs, scheduler
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.base import utcnow
 from bot.db.console_models import SchedulerLease
 from bot.db.models import Handoff

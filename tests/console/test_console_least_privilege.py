@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console.accounts import create_operator
 from bot.settings import Settings
-from tests.console.conftest import PASSWORD, handoff, login, queue_resident
+from tests.conftest import PASSWORD
+from tests.console.conftest import handoff, login, queue_resident
 
 RESIDENT = "resident-web-lp01"
 

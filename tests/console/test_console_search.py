@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db import label_repo
 from bot.db.base import utcnow
 from bot.db.models import Direction, Handoff

@@ -12,7 +12,7 @@ import threading
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console import queue
+from bot.db import handoff_repo
 from tests.console.conftest import handoff, queue_resident
 
 RACERS = 6
@@ -28,7 +28,7 @@ def test_exactly_one_operator_wins(sessions: sessionmaker[Session], round_: int)
         with sessions.begin() as session:
             session.connection()  # open the transaction before the start signal
             barrier.wait()
-            results[operator_id] = queue.take(
+            results[operator_id] = handoff_repo.take(
                 session, handoff_id=hid, operator_id=operator_id, points=("tradate",)
             )
 

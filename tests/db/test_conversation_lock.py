@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 
 
 def test_second_writer_waits_for_the_first_to_commit(sessions: sessionmaker[Session]) -> None:

@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.models import Conversation, Direction
 
 

@@ -22,17 +22,9 @@ from nlu.client import NluClient
 from nlu.comuni import gazetteer
 from nlu.rasa_process import RasaServer
 from territory.model import shipped_territory
-
-# Session fixtures shared with the other suites, imported (not copied).
-from tests.channels.conftest import (  # noqa: F401
-    PUBLIC_BASE_URL,
-    TEMPLATE_SID,
-    WEBHOOK_SECRET,
-    fake_telegram_server,
-    fake_twilio_server,
-)
 from tests.channels.fakes import ACCOUNT_SID, AUTH_TOKEN, TOKEN, FakeTelegram, FakeTwilio
 from tests.channels.payloads import OUR_NUMBER
+from tests.conftest import PUBLIC_BASE_URL, TEMPLATE_SID, WEBHOOK_SECRET
 from tests.dialogue import report
 from tests.dialogue.drivers import App
 from tests.dialogue.run import RunResult
@@ -79,8 +71,8 @@ def _settings(db_url: str, telegram_url: str, twilio_url: str) -> Settings:
 def dialogue_app(
     tmp_path_factory: pytest.TempPathFactory,
     rasa_server: RasaServer,
-    fake_telegram_server: tuple[FakeTelegram, str],  # noqa: F811
-    fake_twilio_server: tuple[FakeTwilio, str],  # noqa: F811
+    fake_telegram_server: tuple[FakeTelegram, str],
+    fake_twilio_server: tuple[FakeTwilio, str],
 ) -> Iterator[App]:
     """The real app on a migrated SQLite file, with the seed catalogue and the real Rasa."""
     db_url = f"sqlite:///{tmp_path_factory.mktemp('dialogue') / 'dialogue.db'}"

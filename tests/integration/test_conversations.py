@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.seed import seed_catalog_if_empty
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.models import Handoff, NeedEvent
 from bot.settings import Settings, SocialPoint
 from bot.web.app import create_app

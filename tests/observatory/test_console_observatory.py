@@ -14,16 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.console.observatory_data import NAMES
 from bot.db.console_models import AuditEntry
 from bot.db.models import Conversation, Handoff
-from tests.console.conftest import (  # noqa: F401  (fixtures)
-    FakeRasa,
-    client,
-    fake_rasa,
-    fast_hashing,
-    login,
-    operators,
-    queue_resident,
-)
+from tests.console.conftest import login, queue_resident
 from tests.observatory.test_report_needs import add_events
+
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # as for every console test
 
 
 def add_handoffs(
@@ -61,8 +55,8 @@ def seed(sessions: sessionmaker[Session]) -> None:
 
 
 def test_admin_sees_charts_tables_and_suppression(
-    client: TestClient,  # noqa: F811
-    operators: dict[str, int],  # noqa: F811
+    client: TestClient,
+    operators: dict[str, int],
     sessions: sessionmaker[Session],
 ) -> None:
     seed(sessions)
@@ -98,8 +92,8 @@ def test_admin_sees_charts_tables_and_suppression(
     ],
 )
 def test_each_chart_downloads_with_the_page_filters(
-    client: TestClient,  # noqa: F811
-    operators: dict[str, int],  # noqa: F811
+    client: TestClient,
+    operators: dict[str, int],
     sessions: sessionmaker[Session],
     fmt: str,
     media: str,
@@ -127,8 +121,8 @@ def test_each_chart_downloads_with_the_page_filters(
 
 
 def test_csv_download_applies_filters_and_suppression(
-    client: TestClient,  # noqa: F811
-    operators: dict[str, int],  # noqa: F811
+    client: TestClient,
+    operators: dict[str, int],
     sessions: sessionmaker[Session],
 ) -> None:
     seed(sessions)
@@ -145,8 +139,8 @@ def test_csv_download_applies_filters_and_suppression(
 
 
 def test_operators_are_refused(
-    client: TestClient,  # noqa: F811
-    operators: dict[str, int],  # noqa: F811
+    client: TestClient,
+    operators: dict[str, int],
 ) -> None:
     login(client, "anna")
     assert client.get("/operator/admin/observatory").status_code == 403
@@ -157,8 +151,8 @@ def test_operators_are_refused(
 
 
 def test_admin_exports_and_erases_a_resident(
-    client: TestClient,  # noqa: F811
-    operators: dict[str, int],  # noqa: F811
+    client: TestClient,
+    operators: dict[str, int],
     sessions: sessionmaker[Session],
 ) -> None:
     queue_resident(sessions, address="resident-erase-1")

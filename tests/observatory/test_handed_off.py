@@ -8,15 +8,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import ConversationState, Handoff, NeedEvent
 from bot.observatory.needs import LINK_KEY
+from tests.conftest import FakeRasa, rasa_says
 from tests.console.conftest import at_fixed_time
-from tests.web.conftest import FakeRasa, client, fake_rasa, rasa_says  # noqa: F401
 
 SESSION = "observatory-0001"
 
 
 def test_handoff_in_a_later_turn_counts_on_the_need(
-    client: TestClient,  # noqa: F811
-    fake_rasa: FakeRasa,  # noqa: F811
+    client: TestClient,
+    fake_rasa: FakeRasa,
     sessions: sessionmaker[Session],
 ) -> None:
     at_fixed_time(client)  # Social Points open: the handoff goes straight to the queue

@@ -16,16 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console.observatory_data import NAMES
 from catalog.taxonomy import NEED_CATEGORIES
-from tests.console.test_console_browser import (  # noqa: F401  (fixture)
-    ADMIN_EMAIL,
-    ARGS,
-    CHROMIUM,
-    WAIT_MS,
-    _browser_or_skip,
-    add_admin,
-    log_in,
-    served,
-)
+from tests.browser import ARGS, CHROMIUM, WAIT_MS, browser_or_skip
+from tests.conftest import ADMIN_EMAIL, add_admin, log_in
 from tests.observatory.test_console_observatory import add_handoffs
 from tests.observatory.test_report_needs import add_events
 
@@ -92,10 +84,10 @@ def check_chart(name: str, seen: dict[str, Any], legend: set[str]) -> None:
 
 
 def test_admin_reads_the_charts_filters_and_downloads(
-    served: tuple[str, sessionmaker[Session]],  # noqa: F811
+    served: tuple[str, sessionmaker[Session]],
     tmp_path: Path,
 ) -> None:
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     from playwright.sync_api import expect
 
     base, sessions = served

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crypto
-from bot.db import console_repo, handoffs
-from bot.db import conversations as repo
+from bot.db import console_repo, handoff_repo
+from bot.db import conversation_repo as repo
 from bot.db.campaign_models import (
     Campaign,
     CampaignRecipient,
@@ -52,7 +52,7 @@ def fill_resident(
             s, conversation=conv, name="suggested", data={"need": {"comune": "Tradate"}}
         )
         repo.add_message(s, conversation=conv, direction=Direction.INBOUND, text=text)
-        h = handoffs.request_handoff(
+        h = handoff_repo.request_handoff(
             s,
             conversation=conv,
             reason="richiesta",

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot import crypto
 from bot.cli.main import app
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.campaign_models import ConsentEvent
 from bot.db.models import Handoff, Message
 from bot.privacy.export import collect

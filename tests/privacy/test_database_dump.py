@@ -19,11 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import Handoff
+from tests.conftest import FakeRasa, rasa_says
 from tests.console.conftest import at_fixed_time, resident_headers
 from tests.console.test_console_jobs import tick
-from tests.web.conftest import FakeRasa, rasa_says
-from tests.web.conftest import client as client  # re-exported fixtures
-from tests.web.conftest import fake_rasa as fake_rasa
 
 SESSION = "dump-session-0001"
 FIRST = "mio figlio Luca di 7 anni ha una disabilità motoria, abitiamo a Castelseprio"

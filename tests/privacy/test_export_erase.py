@@ -15,8 +15,8 @@ from bot.cli.main import app
 from bot.db.console_models import AuditEntry
 from bot.db.metadata import metadata
 from bot.privacy.registry import Subject, personal_tables
+from tests.conftest import FakeRasa, rasa_says
 from tests.privacy.conftest import fill_resident
-from tests.web.conftest import FakeRasa, client, fake_rasa, rasa_says  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNA = Subject("whatsapp", "whatsapp:+393331112222")
@@ -94,8 +94,8 @@ def test_cli_rejects_unknown_channel(cli_env: None) -> None:
 
 
 def test_chat_erase_uses_the_same_erasure(
-    client: TestClient,  # noqa: F811
-    fake_rasa: FakeRasa,  # noqa: F811
+    client: TestClient,
+    fake_rasa: FakeRasa,
     sessions: sessionmaker[Session],
 ) -> None:
     session_id = "privacy-chat-0001"

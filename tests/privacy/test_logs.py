@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import FakeRasa, client, fake_rasa, rasa_says  # noqa: F401
+from tests.conftest import FakeRasa, rasa_says
 
 SESSION = "log-check-0001"
 SAID = [
@@ -24,8 +24,8 @@ PHONE = re.compile(r"(\+?39)?\s?3\d{2}\s?\d{6,7}")
 
 
 def test_logs_hold_no_message_text_nor_phone_numbers(
-    client: TestClient,  # noqa: F811
-    fake_rasa: FakeRasa,  # noqa: F811
+    client: TestClient,
+    fake_rasa: FakeRasa,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_rasa.table["cerco un nido a Tradate"] = rasa_says(

@@ -7,26 +7,23 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.channels.conftest import (  # noqa: F401  (fixtures)
-    channel_settings,
-    client,
-    fake_rasa,
-    fake_telegram,
-    fake_telegram_server,
-    fake_twilio,
-    fake_twilio_server,
-    post_twilio,
-    post_update,
-)
+from bot.settings import Settings
+from tests.channels.conftest import post_twilio, post_update
 from tests.channels.payloads import CHAT_ID, SENDER, tg_text, wa_form
+
+
+@pytest.fixture
+def app_settings(channel_settings: Settings) -> Settings:
+    return channel_settings
+
 
 SAID = ("mia madre ha 82 anni e vive a Gornate", "chiamatemi al 3339876543")
 
 
 def test_whatsapp_and_telegram_logs_hold_no_personal_data(
-    client: TestClient,  # noqa: F811
-    fake_twilio: object,  # noqa: F811
-    fake_telegram: object,  # noqa: F811
+    client: TestClient,
+    fake_twilio: object,
+    fake_telegram: object,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)

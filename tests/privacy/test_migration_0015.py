@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crypto
 from bot.campaigns import subscriptions
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.engine import create_db_engine, session_factory
 from bot.db.migrate import alembic_config, upgrade
 from bot.db.models import ConversationState, Message

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from bot.settings import Settings
-from tests.web.conftest import FakeRasa, client, fake_rasa  # noqa: F401
 
 
 def test_privacy_page_shows_controller_purposes_retention_and_rights(
-    client: TestClient,  # noqa: F811
+    client: TestClient,
     settings: Settings,
 ) -> None:
     page = client.get("/privacy")

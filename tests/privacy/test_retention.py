@@ -304,7 +304,7 @@ def test_unreachable_subscribers_are_still_purged(sessions: sessionmaker[Session
 def test_words_before_consent_are_removed_after_the_intake_ttl(
     sessions: sessionmaker[Session],
 ) -> None:
-    from bot.db import conversations as repo
+    from bot.db import conversation_repo as repo
     from bot.frontdesk import restore_state, stored_state
     from bot.privacy.retention import expire_intakes
     from flows.state import DialogueState, Intake, Step

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crypto
-from bot.console import queue
+from bot.db import handoff_repo
 from bot.db.base import utcnow
 from bot.db.models import Conversation, Handoff
 from bot.settings import AbuseConfig, Settings
@@ -28,7 +28,7 @@ from bot.web.limits import json_depth_exceeds
 from nlu.client import NluClient
 from nlu.comuni import gazetteer
 from territory.model import shipped_territory
-from tests.web.conftest import FakeRasa
+from tests.conftest import FakeRasa
 
 TRADATE = gazetteer(shipped_territory("tradate"))  # how its residents name places
 
@@ -96,7 +96,7 @@ def _free_port() -> int:
 def server(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[str]:
     """The real app under uvicorn on loopback (one process, memory:// storage)."""
     from bot.cli.seed import seed_catalog_if_empty
-    from tests.web.conftest import ROOT
+    from tests.conftest import ROOT
 
     seed_catalog_if_empty(sessions, ROOT / "catalog" / "data")
     rasa = FakeRasa()
@@ -145,7 +145,7 @@ def test_flood_of_emergencies_gets_429s_helplines_and_one_folded_card(
     assert statuses.count(200) == allowed and statuses.count(429) == 200 - allowed
     assert helplines == 200  # every one of them was given the emergency numbers at once
     with sessions() as s:
-        visible = queue.open_handoffs(s, points=None)
+        visible = handoff_repo.open_handoffs(s, points=None)
         every = list(s.scalars(select(Handoff)))
     emergencies = [h for h in visible if h.priority >= 1]
     assert len(every) == allowed  # only the allowed requests reached the queue

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import conversations as repo
+from bot.db import conversation_repo as repo
 from bot.db.models import Conversation, Handoff, NeedEvent
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import FakeRasa, rasa_says
 
 SESSION = "test-session-0001"
 

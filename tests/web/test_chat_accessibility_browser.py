@@ -17,14 +17,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import load_config
-from tests.console.test_console_browser import (  # noqa: F401  (fixture)
-    ARGS,
-    CHROMIUM,
-    ROOT,
-    WAIT_MS,
-    _browser_or_skip,
-    served,
-)
+from tests.browser import ARGS, CHROMIUM, WAIT_MS, browser_or_skip
+from tests.conftest import ROOT
 
 AXE = ROOT / "tests" / "browser_tools" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -38,14 +32,14 @@ except ImportError:  # the `browser` fixture skips (or fails) before any test us
 
 
 @pytest.fixture
-def base(served: tuple[str, sessionmaker[Session]]) -> str:  # noqa: F811
+def base(served: tuple[str, sessionmaker[Session]]) -> str:
     return served[0]
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium (skips, or fails under FRONTDESK_REQUIRE_BROWSER, without it)."""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:

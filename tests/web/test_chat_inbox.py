@@ -16,7 +16,7 @@ from bot.console.delivery import Deliverer
 from bot.db.delivery_models import InboxMessage, ReplyOutbox
 from bot.web import routes_chat
 from flows.replies import Reply
-from tests.web.conftest import FakeRasa, rasa_says
+from tests.conftest import FakeRasa, rasa_says
 
 SESSION = "inbox-session-0001"
 

@@ -10,17 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Handoff
-from tests.console.test_console_browser import (  # noqa: F401  (served is a fixture)
-    ADMIN_EMAIL,
-    ARGS,
-    CHROMIUM,
-    WAIT_MS,
-    _browser_or_skip,
-    add_admin,
-    consent_and_report_emergency,
-    log_in,
-    served,
-)
+from tests.browser import ARGS, CHROMIUM, WAIT_MS, browser_or_skip, consent_and_report_emergency
+from tests.conftest import ADMIN_EMAIL, add_admin, log_in
 
 
 def watch(page: Any, problems: list[str]) -> None:
@@ -37,9 +28,9 @@ def watch(page: Any, problems: list[str]) -> None:
 
 
 def test_chat_and_console_pages_run_under_the_csp(
-    served: tuple[str, sessionmaker[Session]],  # noqa: F811
+    served: tuple[str, sessionmaker[Session]],
 ) -> None:
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     from playwright.sync_api import expect
 
     base, sessions = served

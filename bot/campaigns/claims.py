@@ -1,4 +1,4 @@
-"""The persisted outbox: freezing the audience, claiming rows, recording outcomes.
+"""The persisted outbox's rows: reserving, claiming, recovering, recording outcomes.
 
 A row goes pending -> inflight (committed before the API call) -> final. A row found in
 flight after its sender died is marked uncertain and never resent: a resident may have
@@ -19,8 +19,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    func,
-    insert,
     literal,
     or_,
     select,
@@ -29,29 +27,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot import crypto
-from bot.campaigns import subscriptions
+from bot.campaigns import channel_leases, subscriptions
 from bot.campaigns.attempt import Result
 from bot.db import channel_repo
 from bot.db.base import utcnow
 from bot.db.campaign_models import (
-    Campaign,
     CampaignRecipient,
-    CampaignStatus,
     RecipientStatus,
     Subscriber,
     Subscription,
 )
 from bot.db.channel_models import OutboundStatus
 from bot.db.console_models import SchedulerLease
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who a campaign is for: a channel (or all), topics and comuni (empty: any)."""
-
-    channel: str = "all"
-    topics: tuple[str, ...] = ()
-    comuni: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,89 +55,15 @@ class Claimed:
 _NO_SYNC = {"synchronize_session": False}
 
 
-def _rowcount(session: Session, statement: Executable) -> int:
+def rowcount(session: Session, statement: Executable) -> int:
     return cast(CursorResult[Any], session.execute(statement, execution_options=_NO_SYNC)).rowcount
-
-
-def audience_query(audience: Audience) -> Any:
-    """SELECT of (subscriber id, channel): active, opted in to a matching topic, one row each."""
-    opted_in = select(Subscription.id).where(Subscription.subscriber_id == Subscriber.id)
-    if audience.topics:
-        opted_in = opted_in.where(Subscription.topic.in_(audience.topics))
-    stmt = select(Subscriber.id, Subscriber.channel).where(
-        Subscriber.active.is_(True), exists(opted_in)
-    )
-    if audience.channel != "all":
-        stmt = stmt.where(Subscriber.channel == audience.channel)
-    if audience.comuni:
-        stmt = stmt.where(Subscriber.comune.in_(audience.comuni))
-    return stmt
-
-
-def audience_size(session: Session, *, audience: Audience) -> int:
-    """How many residents a campaign with this audience would reach now."""
-    return (
-        session.scalar(select(func.count()).select_from(audience_query(audience).subquery())) or 0
-    )
-
-
-def create_campaign(
-    session: Session,
-    *,
-    title: str,
-    text: str,
-    audience: Audience,
-    scheduled_at: datetime | None = None,
-) -> tuple[Campaign, int]:
-    """Creates a campaign and freezes its audience into the outbox.
-
-    Returns:
-        The campaign and its number of recipients.
-    """
-    status = CampaignStatus.SCHEDULED if scheduled_at else CampaignStatus.READY
-    campaign = Campaign(
-        title=title,
-        text=text,
-        channel=audience.channel,
-        topics=list(audience.topics),
-        comuni=list(audience.comuni),
-        status=status,
-        scheduled_at=scheduled_at,
-    )
-    session.add(campaign)
-    session.flush()
-    # Subscriber order: the first to opt in are the first to receive.
-    query = audience_query(audience).order_by(Subscriber.id)
-    rows = query.add_columns(literal(campaign.id), literal("pending"))
-    columns = ["subscriber_id", "channel", "campaign_id", "status"]
-    session.execute(insert(CampaignRecipient).from_select(columns, rows))
-    count = session.scalar(select(func.count()).where(CampaignRecipient.campaign_id == campaign.id))
-    return campaign, count or 0
-
-
-def cancel(session: Session, *, campaign_id: int) -> int:
-    """Cancels a campaign: pending recipients will not be sent. Returns how many."""
-    session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id)
-        .values(status=CampaignStatus.CANCELLED, finished_at=utcnow())
-    )
-    return _rowcount(
-        session,
-        update(CampaignRecipient)
-        .where(
-            CampaignRecipient.campaign_id == campaign_id,
-            CampaignRecipient.status == RecipientStatus.PENDING,
-        )
-        .values(status=RecipientStatus.CANCELLED, reason="cancelled"),
-    )
 
 
 def recover(session: Session, *, campaign_id: int, older_than: timedelta) -> int:
     """Marks rows left in flight by a dead sender as uncertain. Returns how many.
 
     A row is the dead sender's when its claim is older than `older_than`, or as soon as
-    its sender no longer holds the channel's lease (`campaign-send:<channel>`: renewed every
+    its sender no longer holds the channel's lease (bot.campaigns.channel_leases: renewed every
     few seconds while it sends, so a lapsed lease means the sender is gone or stalled past
     it, and any row it still has in flight is settled at once).
     """
@@ -158,12 +71,12 @@ def recover(session: Session, *, campaign_id: int, older_than: timedelta) -> int
     cutoff = now - older_than
     held = exists(
         select(SchedulerLease.name).where(
-            SchedulerLease.name == literal("campaign-send:").concat(CampaignRecipient.channel),
+            SchedulerLease.name == literal(channel_leases.PREFIX).concat(CampaignRecipient.channel),
             SchedulerLease.holder == CampaignRecipient.claimed_by,
             SchedulerLease.expires_at >= now,
         )
     )
-    return _rowcount(
+    return rowcount(
         session,
         update(CampaignRecipient)
         .where(
@@ -313,7 +226,7 @@ def release(session: Session, *, ids: list[int], worker: str) -> int:
     """Gives back reservations this sender will not use (stopping early). Returns how many."""
     if not ids:
         return 0
-    return _rowcount(
+    return rowcount(
         session,
         update(CampaignRecipient)
         .where(
@@ -322,6 +235,19 @@ def release(session: Session, *, ids: list[int], worker: str) -> int:
             CampaignRecipient.claimed_by == worker[:80],
         )
         .values(claimed_by=None, claimed_at=None),
+    )
+
+
+def release_all(session: Session, *, campaign_id: int, worker: str) -> None:
+    """Gives back every reservation this sender still holds in a campaign (at its end)."""
+    session.execute(
+        update(CampaignRecipient)
+        .where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.status == RecipientStatus.PENDING,
+            CampaignRecipient.claimed_by == worker[:80],
+        )
+        .values(claimed_by=None, claimed_at=None)
     )
 
 
@@ -427,41 +353,3 @@ def finish(session: Session, outcomes: Sequence[tuple[Claimed, Result]]) -> None
                 address=claimed.address,
                 reason=result.reason or "gone",
             )
-
-
-def unfinished(session: Session, *, campaign_id: int) -> tuple[int, int]:
-    """(pending, inflight) recipients of a campaign."""
-    stmt = (
-        select(CampaignRecipient.status, func.count())
-        .where(
-            CampaignRecipient.campaign_id == campaign_id,
-            CampaignRecipient.status.in_((RecipientStatus.PENDING, RecipientStatus.INFLIGHT)),
-        )
-        .group_by(CampaignRecipient.status)
-    )
-    counts = {status: n for status, n in session.execute(stmt).tuples()}
-    return counts.get(RecipientStatus.PENDING, 0), counts.get(RecipientStatus.INFLIGHT, 0)
-
-
-def channels_to_send(session: Session, campaign_id: int) -> list[str]:
-    """The channels that still have pending recipients in a campaign."""
-    stmt = select(CampaignRecipient.channel).distinct()
-    stmt = stmt.where(
-        CampaignRecipient.campaign_id == campaign_id,
-        CampaignRecipient.status == RecipientStatus.PENDING,
-    )
-    return sorted(session.scalars(stmt))
-
-
-def set_status(session: Session, *, campaign_id: int, status: CampaignStatus) -> None:
-    """Moves a campaign along (sending, done); a cancelled campaign stays cancelled."""
-    values: dict[str, Any] = {"status": status}
-    if status is CampaignStatus.SENDING:
-        values["started_at"] = func.coalesce(Campaign.started_at, utcnow())
-    if status is CampaignStatus.DONE:
-        values["finished_at"] = utcnow()
-    session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status != CampaignStatus.CANCELLED)
-        .values(**values)
-    )

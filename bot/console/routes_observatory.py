@@ -1,14 +1,13 @@
-"""Admin pages: the needs observatory (charts, tables, CSV) and residents' data requests."""
+"""Admin pages: the needs observatory (charts, tables, CSV)."""
 
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -16,8 +15,8 @@ from sqlalchemy.orm import Session
 from bot.console import copy
 from bot.console import observatory_data as chart_data
 from bot.console.observatory_charts import inline_svg, render
-from bot.console.routes_admin import Admin, AdminPost, audit_action
-from bot.console.templating import page
+from bot.console.routes_admin import Admin, audit_action
+from bot.console.templating import download, page
 from bot.db.models import NeedCount
 from bot.observatory import aggregates
 from bot.observatory.report import (
@@ -29,9 +28,6 @@ from bot.observatory.report import (
     to_rows,
     write_csv,
 )
-from bot.privacy.erase import erase_subject
-from bot.privacy.export import export_subject
-from bot.privacy.registry import Subject
 from bot.services import app_services
 
 router = APIRouter(prefix="/operator/admin")
@@ -109,7 +105,7 @@ def observatory_csv(request: Request, who: Admin) -> Response:
         audit_action(session, who, "export_observatory", rows=len(rows))
     out = io.StringIO()
     write_csv(out, rows, suppressed=SUPPRESSED_CSV.format(k=k))
-    return _download(out.getvalue(), "text/csv; charset=utf-8", "bisogni.csv")
+    return download(out.getvalue(), "text/csv; charset=utf-8", "bisogni.csv")
 
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "png": "image/png", "svg": "image/svg+xml"}
@@ -131,58 +127,4 @@ def observatory_chart(request: Request, who: Admin, name: str, fmt: str) -> Resp
         body: str | bytes = out.getvalue()
     else:
         body = render(data, "png" if fmt == "png" else "svg")
-    return _download(body, MEDIA[fmt], f"{name}.{fmt}")
-
-
-def _download(body: str | bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-@router.get("/privacy", response_class=HTMLResponse)
-def privacy_page(request: Request, who: Admin) -> Response:
-    """The form for residents' access and erasure requests made outside the chat."""
-    return page(request, "observatory_privacy.html", who, channels=CHANNELS, done=None)
-
-
-def _subject(channel: str, address: str) -> Subject | None:
-    return Subject(channel, address.strip()) if channel in CHANNELS and address.strip() else None
-
-
-@router.post("/privacy/export")
-def privacy_export(
-    request: Request,
-    who: AdminPost,
-    channel: Annotated[str, Form()],
-    address: Annotated[str, Form(max_length=128)],
-) -> Response:
-    """Downloads everything held about the resident as JSON (audited)."""
-    subject = _subject(channel, address)
-    if subject is None:
-        return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
-    with app_services(request).sessions.begin() as session:
-        document = export_subject(session, subject, via="console", operator_id=who.operator_id)
-    body = json.dumps(document, ensure_ascii=False, indent=2)
-    return _download(body, "application/json", "dati-personali.json")
-
-
-@router.post("/privacy/erase", response_class=HTMLResponse)
-def privacy_erase(
-    request: Request,
-    who: AdminPost,
-    channel: Annotated[str, Form()],
-    address: Annotated[str, Form(max_length=128)],
-    confirm: Annotated[str, Form()] = "",
-) -> Response:
-    """Erases the resident's personal data, once the admin typed CANCELLA (audited)."""
-    subject = _subject(channel, address)
-    if subject is None or confirm != "CANCELLA":
-        return page(request, "observatory_privacy.html", who, 422, channels=CHANNELS, done=None)
-    with app_services(request).sessions.begin() as session:
-        rows = erase_subject(session, subject, via="console", operator_id=who.operator_id)
-    return page(
-        request, "observatory_privacy.html", who, channels=CHANNELS, done=sum(rows.values())
-    )
+    return download(body, MEDIA[fmt], f"{name}.{fmt}")

@@ -18,7 +18,8 @@ from fastapi.responses import (
 )
 from sqlalchemy import select
 
-from bot.campaigns import outbox, report
+from bot.campaigns import report, store
+from bot.campaigns.audience import Audience, audience_size
 from bot.campaigns.subscriptions import topics
 from bot.console.routes_admin import Admin, AdminPost, audit_action
 from bot.console.templating import local_zone, page
@@ -32,10 +33,10 @@ router = APIRouter(prefix="/operator/admin/campaigns")
 CHANNELS = ("all", "telegram", "whatsapp")
 
 
-def _audience(channel: str, topic: list[str], comune: list[str]) -> outbox.Audience:
+def _audience(channel: str, topic: list[str], comune: list[str]) -> Audience:
     if channel not in CHANNELS or any(t not in topics() for t in topic):
         raise HTTPException(400)
-    return outbox.Audience(channel, tuple(topic), tuple(comune))
+    return Audience(channel, tuple(topic), tuple(comune))
 
 
 @router.get("", response_class=HTMLResponse)
@@ -68,7 +69,7 @@ def audience_count(
     """The live count shown by the composer while the admin picks the audience."""
     audience = _audience(channel, topic or [], comune or [])
     with app_services(request).sessions() as session:
-        return JSONResponse({"recipients": outbox.audience_size(session, audience=audience)})
+        return JSONResponse({"recipients": audience_size(session, audience=audience)})
 
 
 @router.post("")
@@ -88,7 +89,7 @@ def create_campaign(
     except ValueError:
         return campaigns_page(request, who, error="Data e ora non valide.")
     with app_services(request).sessions.begin() as session:
-        campaign, _ = outbox.create_campaign(
+        campaign, _ = store.create_campaign(
             session, title=title, text=text, audience=audience, scheduled_at=when
         )
         audit_action(session, who, "campaign_create", campaign_id=campaign.id)
@@ -128,6 +129,6 @@ def cancel_campaign(request: Request, who: AdminPost, campaign_id: int) -> Respo
     campaign = _campaign(request, campaign_id)
     if campaign.status not in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
         with app_services(request).sessions.begin() as session:
-            outbox.cancel(session, campaign_id=campaign_id)
+            store.cancel(session, campaign_id=campaign_id)
             audit_action(session, who, "campaign_cancel", campaign_id=campaign_id)
     return RedirectResponse(f"/operator/admin/campaigns/{campaign_id}", status_code=303)
