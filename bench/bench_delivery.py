@@ -40,6 +40,7 @@ from bot.db.engine import create_db_engine, session_factory  # noqa: E402
 from bot.db.migrate import upgrade  # noqa: E402
 from bot.db.models import ConversationState  # noqa: E402
 from bot.frontdesk import FrontDesk  # noqa: E402
+from bot.records import TurnRecords  # noqa: E402
 from bot.settings import Env, Settings, load_config  # noqa: E402
 from nlu.client import NluClient  # noqa: E402
 from nlu.comuni import gazetteer  # noqa: E402
@@ -126,7 +127,10 @@ def main() -> None:
                 "http://rasa.test", places=TRADATE, transport=httpx.MockTransport(rasa), retries=0
             )
             desk = FrontDesk(
-                sessions=sessions, nlu=nlu, context=flow_context_factory(settings, sessions)
+                sessions=sessions,
+                nlu=nlu,
+                context=flow_context_factory(settings, sessions),
+                records=TurnRecords(),
             )
             dispatcher = Dispatcher(desk=desk, sessions=sessions, channels={"telegram": channel})
             started = time.monotonic()

@@ -9,20 +9,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaigns.subscriptions import record_chat_event
 from bot.channels.base import Attachment, ChannelName, InboundMessage, OutboundMessage
 from bot.crypto import DataKeyError, decrypt, encrypt
 from bot.db import conversation_repo as repo
 from bot.db import handoff_repo, inbox_repo, reply_repo
-from bot.db.base import utcnow
 from bot.db.models import Conversation, Direction, HandoffStatus, Message
-from bot.observatory import needs
-from bot.privacy.erase import erase_subject
-from bot.privacy.registry import Subject
 from flows.dialogue import step
 from flows.handoff import operator_closed
 from flows.state import DialogueState
@@ -59,6 +54,35 @@ def _log_turn(message: InboundMessage, turn: Turn, outcome: Outcome) -> None:
     )
 
 
+class Records(Protocol):
+    """What a turn records beside the conversation, in its own transaction; provided by the
+    packages above the front desk (observatory, campaigns, privacy: see bot.records)."""
+
+    def need(self, session: Session, *, event: NeedRecorded, channel: str) -> int:
+        """Stores an anonymous need event; returns its id."""
+        ...
+
+    def handed_off(self, session: Session, *, need_event_id: int | None) -> None:
+        """Counts the linked need as handed to an operator."""
+        ...
+
+    def consent(
+        self,
+        session: Session,
+        *,
+        channel: str,
+        address: str,
+        event: SubscribeRequested | UnsubscribeRequested,
+        said: str | None,
+    ) -> None:
+        """Records a campaign opt-in or opt-out said in the chat."""
+        ...
+
+    def erase(self, session: Session, *, channel: str, address: str) -> None:
+        """Erases everything about the resident (asked in the chat)."""
+        ...
+
+
 class FrontDesk:
     """Answers residents' messages, one at a time per conversation.
 
@@ -66,7 +90,7 @@ class FrontDesk:
         sessions: database sessions.
         nlu: the Rasa client.
         context: builds the flow's read-only world (catalogue, Social Points, now).
-        consent_wording: version of the campaign opt-in sentence, for the consent ledger.
+        records: what a turn records beside the conversation (bot.records.TurnRecords).
     """
 
     def __init__(
@@ -75,10 +99,10 @@ class FrontDesk:
         sessions: sessionmaker[Session],
         nlu: NluClient,
         context: Callable[[], FlowContext],
-        consent_wording: str = "unversioned",
+        records: Records,
     ) -> None:
         self._sessions = sessions
-        self._consent_wording = consent_wording
+        self._records = records
         self._nlu = nlu
         self._context = context
 
@@ -173,11 +197,11 @@ class FrontDesk:
         state = restore_state(saved)
         outcome = step(state, turn, context)
         if any(isinstance(e, EraseRequested) for e in outcome.events):
-            erase_subject(session, Subject(message.channel, message.address), via="chat")
+            self._records.erase(session, channel=message.channel, address=message.address)
             return outcome, []
         title = next((b.title for b in state.buttons if b.payload == turn.payload), None)
         lines = self._transcribe(session, conv, turn, outcome, message.attachments, title)
-        need_id = needs.linked_need(saved)
+        need_id = repo.linked_need(saved)
         for event in outcome.events:
             need_id = self._record(session, conv, event, outcome.state, turn, need_id)
         new = _storable(outcome.state)
@@ -186,7 +210,7 @@ class FrontDesk:
             conversation=conv,
             row=row,
             name=new.step.value,
-            data=needs.with_link(stored_state(new), need_id),
+            data=repo.with_link(stored_state(new), need_id),
         )
         return outcome, lines
 
@@ -256,9 +280,9 @@ class FrontDesk:
     ) -> int | None:
         """Applies one flow event; returns the need event a later handoff should count on."""
         if isinstance(event, NeedRecorded):
-            return needs.record_need(session, event=event, channel=conv.channel, now=utcnow())
+            return self._records.need(session, event=event, channel=conv.channel)
         if isinstance(event, HandoffRequested):
-            needs.mark_handed_off(session, need_event_id=need_id)
+            self._records.handed_off(session, need_event_id=need_id)
             need_id = None
             summary = _summary(session, conv, state, turn, event)
             handoff_repo.request_handoff(
@@ -279,14 +303,12 @@ class FrontDesk:
         elif isinstance(event, Rated):
             handoff_repo.rate_last(session, conversation=conv, score=event.score)
         elif isinstance(event, SubscribeRequested | UnsubscribeRequested):
-            said = turn.text or turn.payload
-            record_chat_event(
+            self._records.consent(
                 session,
                 channel=conv.channel,
                 address=conv.address,
                 event=event,
-                said=said,
-                wording_version=self._consent_wording,
+                said=turn.text or turn.payload,
             )
         return need_id
 

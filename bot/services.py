@@ -19,6 +19,7 @@ from bot.channels.delivery import Dispatcher
 from bot.context import flow_context_factory
 from bot.db.base import utcnow
 from bot.frontdesk import FrontDesk
+from bot.records import TurnRecords
 from bot.settings import Settings
 from flows.turn import FlowContext
 from nlu.client import NluClient
@@ -51,7 +52,7 @@ def build(
         sessions=sessions,
         nlu=nlu,
         context=flow_context,
-        consent_wording=settings.config.campaigns.wording_version,
+        records=TurnRecords(consent_wording=settings.config.campaigns.wording_version),
     )
     channels = channels if channels is not None else {}
     return Services(

@@ -155,3 +155,23 @@ def first_text(session: Session, *, conversation: Conversation) -> str | None:
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+# The conversation state remembers its latest need event until a handoff follows (often in a
+# later turn: "vuoi parlare con un operatore?" -> "sì"). The link lives only in the state,
+# which is personal data: erasure and retention remove it, and the event stays anonymous.
+LINK_KEY = "_need_event_id"
+
+
+def linked_need(state: dict[str, Any] | None) -> int | None:
+    """The need event id a saved conversation state points to, if any."""
+    value = (state or {}).get(LINK_KEY)
+    return value if isinstance(value, int) else None
+
+
+def with_link(state: dict[str, Any], need_event_id: int | None) -> dict[str, Any]:
+    """The state to save, pointing to `need_event_id` (or to no need event)."""
+    data = {k: v for k, v in state.items() if k != LINK_KEY}
+    if need_event_id is not None:
+        data[LINK_KEY] = need_event_id
+    return data

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.conversation_repo import LINK_KEY
 from bot.db.models import ConversationState, Handoff, NeedEvent
-from bot.observatory.needs import LINK_KEY
 from tests.conftest import FakeRasa, rasa_says
 from tests.console.conftest import at_fixed_time
 
