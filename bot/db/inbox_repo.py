@@ -108,22 +108,8 @@ def claim_turn(
     lease = _lease_name(channel, address)
     if not lease_repo.acquire(session, name=lease, holder=holder, seconds=seconds):
         return None
-    stmt = (
-        select(InboxMessage)
-        .where(
-            InboxMessage.channel == channel,
-            InboxMessage.address_hash == address_index(channel, address),
-            InboxMessage.handled_at.is_(None),
-        )
-        .order_by(InboxMessage.id)
-        .limit(1)
-    )
-    head = session.scalars(stmt).first()
-    if (
-        head is not None
-        and head.next_attempt_at is not None
-        and _aware(head.next_attempt_at) > utcnow()
-    ):
+    head = session.scalars(_oldest_unhandled(InboxMessage, channel, address)).first()
+    if head is not None and not _due(head.next_attempt_at):
         return lease, None  # the head waits for its retry: later ones wait behind it
     return lease, head
 
@@ -186,8 +172,15 @@ def failed(session: Session, *, inbox_id: int, error: str) -> bool:
 def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
     """Whether the resident's oldest unhandled message is due (checked after giving a lease
     up; a later message waits behind a head that waits for its retry, as in `claim_turn`)."""
-    stmt = (
-        select(InboxMessage.next_attempt_at)
+    stmt = _oldest_unhandled(InboxMessage.next_attempt_at, channel, address)
+    head = session.execute(stmt).first()
+    return head is not None and _due(head.next_attempt_at)
+
+
+def _oldest_unhandled(what: Any, channel: str, address: str) -> Any:
+    """SELECT `what` of the resident's oldest unhandled message (the head of their turns)."""
+    return (
+        select(what)
         .where(
             InboxMessage.channel == channel,
             InboxMessage.address_hash == address_index(channel, address),
@@ -196,8 +189,10 @@ def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
         .order_by(InboxMessage.id)
         .limit(1)
     )
-    head = session.execute(stmt).first()
-    return head is not None and (head[0] is None or _aware(head[0]) <= utcnow())
+
+
+def _due(next_attempt_at: datetime | None) -> bool:
+    return next_attempt_at is None or _aware(next_attempt_at) <= utcnow()
 
 
 def pending_addresses(session: Session, *, limit: int = 200) -> list[tuple[str, str]]:
