@@ -48,11 +48,7 @@ from starlette.types import Receive, Scope, Send
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fakes live with the tests
 
-from bench.bench_webhooks import free_port, summary, wait_ready  # noqa: E402
-from bot.cli.seed import seed_catalog_if_empty  # noqa: E402
-from bot.db.engine import create_db_engine, session_factory  # noqa: E402
-from bot.db.migrate import upgrade  # noqa: E402
-from bot.settings import load_config  # noqa: E402
+from bench.bench_webhooks import free_port, prepare, summary, wait_ready  # noqa: E402
 from nlu.rasa_process import RasaServer, model_path  # noqa: E402
 from tests.channels.fakes import TOKEN, FakeTelegram  # noqa: E402
 from tests.channels.payloads import tg_text  # noqa: E402
@@ -313,14 +309,7 @@ def main() -> None:
     if not model.exists():
         raise SystemExit(f"error: no NLU model at {model}: run `make model`")
     with tempfile.TemporaryDirectory() as tmp, database(args.database_url, tmp) as url:
-        upgrade(url)
-        engine = create_db_engine(url)
-        config = load_config(ROOT / "config.yml")
-        seed_catalog_if_empty(session_factory(engine), ROOT / config.catalog.seed_dir)
-        engine.dispose()
-        raw = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-        raw["channels"] = {"enabled": ["webchat", "telegram"]}
-        (Path(tmp) / "config.yml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+        prepare(url, Path(tmp))
 
         token = secrets.token_urlsafe(16)
         rasa = RasaServer(model=model, port=free_port(), token=token)

@@ -125,6 +125,18 @@ async def drive(app_url: str, fakes_url: str, n: int, concurrency: int) -> dict[
     }
 
 
+def prepare(url: str, tmp: Path) -> None:
+    """Migrates and seeds the database; writes tmp/config.yml with the Telegram channel on."""
+    upgrade(url)
+    engine = create_db_engine(url)
+    config = load_config(ROOT / "config.yml")
+    seed_catalog_if_empty(session_factory(engine), ROOT / config.catalog.seed_dir)
+    engine.dispose()
+    raw = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    raw["channels"] = {"enabled": ["webchat", "telegram"]}
+    (tmp / "config.yml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -168,14 +180,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        upgrade(url)
-        engine = create_db_engine(url)
-        config = load_config(ROOT / "config.yml")
-        seed_catalog_if_empty(session_factory(engine), ROOT / config.catalog.seed_dir)
-        engine.dispose()
-        raw = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-        raw["channels"] = {"enabled": ["webchat", "telegram"]}
-        (Path(tmp) / "config.yml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+        prepare(url, Path(tmp))
 
         fakes_port, app_port = free_port(), free_port()
         fakes_url, app_url = f"http://127.0.0.1:{fakes_port}", f"http://127.0.0.1:{app_port}"
