@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.crypto import address_index
-from bot.db.base import dialect_insert, utcnow
+from bot.db.base import dialect_insert, per_dialect, utcnow
 from bot.db.models import Conversation, ConversationState, Direction, Message
 
 
@@ -33,59 +33,80 @@ def lock_conversation(session: Session, *, channel: str, address: str) -> Conver
     return session.scalars(stmt.with_for_update()).one()
 
 
+def _open(insert: Any) -> Any:
+    table = cast(Any, Conversation.__table__)
+    now: Any = bindparam("p_now")
+    stmt = insert(table).values(
+        channel=bindparam("p_channel"),
+        address=bindparam("p_address"),
+        address_hash=bindparam("p_hash"),
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.address_hash],
+        set_={"last_message_at": stmt.excluded.last_message_at},
+    )
+    # Loaded as the ORM object from a table statement, built once (see base.per_dialect).
+    return select(Conversation).from_statement(upsert.returning(*table.c))
+
+
+_OPEN = per_dialect(_open)
+
+
 def open_for_message(session: Session, *, channel: str, address: str) -> Conversation:
     """The conversation of an inbound message, created if new, with its last message time
     set, and locked until the transaction ends: one statement (an upsert takes the row lock
     on PostgreSQL like SELECT ... FOR UPDATE; SQLite serialises all writers anyway)."""
-    now = utcnow()
-    insert = dialect_insert(session)(Conversation).values(
-        channel=channel, address=address, created_at=now, updated_at=now, last_message_at=now
+    params = {
+        "p_channel": channel,
+        "p_address": address,
+        "p_hash": address_index(channel, address),
+        "p_now": utcnow(),
+    }
+    options = {"populate_existing": True}
+    return session.scalars(_OPEN(session), params, execution_options=options).one()
+
+
+_STATES = cast(Any, ConversationState.__table__)
+_LOAD_STATE = select(_STATES.c.data).where(_STATES.c.conversation_id == bindparam("p_id"))
+
+
+def _save(insert: Any) -> Any:
+    stmt = insert(_STATES).values(
+        conversation_id=bindparam("p_id"),
+        name=bindparam("p_name"),
+        data=bindparam("p_data"),
+        version=0,
+        updated_at=bindparam("p_now"),
     )
-    stmt = insert.on_conflict_do_update(
-        index_elements=[Conversation.channel, Conversation.address_hash],
-        set_={"last_message_at": insert.excluded.last_message_at},
-    ).returning(Conversation)
-    return session.scalars(stmt, execution_options={"populate_existing": True}).one()
+    return stmt.on_conflict_do_update(
+        index_elements=[_STATES.c.conversation_id],
+        set_={
+            "name": stmt.excluded.name,
+            "data": stmt.excluded.data,
+            "version": _STATES.c.version + 1,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
 
 
-def state_row(session: Session, *, conversation: Conversation) -> ConversationState | None:
-    """The conversation's flow state row, if any (kept by a turn to save into it)."""
-    return session.get(ConversationState, conversation.id)
+_SAVE_STATE = per_dialect(_save)  # one statement, new row or not (every turn saves)
 
 
 def load_state(session: Session, *, conversation: Conversation) -> dict[str, Any] | None:
     """The saved flow state, if any."""
-    row = state_row(session, conversation=conversation)
-    return dict(row.data) if row else None
+    data = session.scalar(_LOAD_STATE, {"p_id": conversation.id})
+    return dict(data) if data is not None else None
 
 
 def save_state(
     session: Session, *, conversation: Conversation, name: str, data: dict[str, Any]
 ) -> None:
     """Stores the flow state (one row per conversation)."""
-    store_state(
-        session,
-        conversation=conversation,
-        row=state_row(session, conversation=conversation),
-        name=name,
-        data=data,
-    )
-
-
-def store_state(
-    session: Session,
-    *,
-    conversation: Conversation,
-    row: ConversationState | None,
-    name: str,
-    data: dict[str, Any],
-) -> None:
-    """Stores the flow state into `row`, the conversation's state row read earlier in this
-    transaction (None: it has none yet)."""
-    if row is None:
-        session.add(ConversationState(conversation_id=conversation.id, name=name, data=data))
-    else:
-        row.name, row.data, row.version = name, data, row.version + 1
+    params = {"p_id": conversation.id, "p_name": name, "p_data": data, "p_now": utcnow()}
+    session.execute(_SAVE_STATE(session), params)
 
 
 def add_message(
