@@ -624,10 +624,13 @@ MALORE_NOT_NOW = [
     "sto bene grazie, e tu cosa fai?",
 ]
 
-# Net false alarms found on near-misses: insects "massacrano", an old fall told as a story.
+# Net false alarms found on near-misses: insects "massacrano", an alarm clock "mi ammazza",
+# an old fall told as a story.
 NET_NEAR_MISSES_H6 = [
     "le vespe ci stanno massacrando in giardino",
     "tanti anni fa sono caduto dal balcone, adesso ho ancora male alla schiena",
+    "ci sono le mosche in cucina, come le ammazzo senza veleno?",
+    "quella sveglia alle sei mi ammazza",
 ]
 
 
@@ -637,8 +640,13 @@ def test_first_person_malaise_asking_what_to_do_is_sanitaria(text: str) -> None:
     assert ("sanitaria", "malore_in_prima_persona") in matching_rules(text)
 
 
-@pytest.mark.parametrize("text", MALORE_NOT_NOW + NET_NEAR_MISSES_H6)
+@pytest.mark.parametrize("text", MALORE_NOT_NOW)
 def test_malaise_that_is_emotional_past_or_hypothetical_does_not_fire(text: str) -> None:
+    assert not is_emergency(text), matching_rules(text)
+
+
+@pytest.mark.parametrize("text", NET_NEAR_MISSES_H6)
+def test_insects_alarm_clocks_and_old_falls_do_not_fire(text: str) -> None:
     assert not is_emergency(text), matching_rules(text)
 
 
