@@ -32,7 +32,8 @@ from bot.channels.replies import (
     worker_name,
 )
 from bot.db import inbox_repo, reply_repo
-from bot.db.delivery_models import InboxMessage, ReplyOutbox
+from bot.db.delivery_models import InboxMessage
+from bot.db.reply_repo import Claimed
 from flows.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -424,7 +425,7 @@ class Dispatcher:
         channel: str,
         address: str,
         session: Session,
-    ) -> list[ReplyOutbox]:
+    ) -> list[Claimed]:
         inbox_repo.release_turn(session, lease=lease, holder=holder)
         return reply_repo.claim_turn(
             session,

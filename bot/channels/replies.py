@@ -35,7 +35,8 @@ from bot.channels.base import (
 )
 from bot.db import reply_repo
 from bot.db.base import utcnow
-from bot.db.delivery_models import ReplyOutbox, ReplyStatus
+from bot.db.delivery_models import ReplyStatus
+from bot.db.reply_repo import Claimed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,7 +111,7 @@ class ReplySender:
         channel: str,
         address: str,
         *,
-        claimed: Sequence[ReplyOutbox] = (),
+        claimed: Sequence[Claimed] = (),
         holder: str | None = None,
     ) -> None:
         """Sends the resident's due replies, oldest first, until one has to wait.
@@ -135,7 +136,7 @@ class ReplySender:
             if following is not None:
                 rows.append(following)
 
-    def _claim(self, channel: str, address: str, holder: str) -> ReplyOutbox | None:
+    def _claim(self, channel: str, address: str, holder: str) -> Claimed | None:
         with self._sessions.begin() as session:
             return reply_repo.claim_next(
                 session, channel=channel, address=address, holder=holder, seconds=CLAIM_SECONDS
@@ -166,8 +167,8 @@ class ReplySender:
             return reply_repo.recent_sends(session, channel=channel, address=address, n=n)
 
     async def _send(
-        self, row: ReplyOutbox, holder: str, *, then_claim: bool
-    ) -> tuple[bool, ReplyOutbox | None]:
+        self, row: Claimed, holder: str, *, then_claim: bool
+    ) -> tuple[bool, Claimed | None]:
         """One attempt: whether the next row may follow at once and, with `then_claim`, that
         row, claimed in the transaction that records this one."""
         adapter = self._channels.get(row.channel)
@@ -217,15 +218,15 @@ class ReplySender:
 
     async def _settle(
         self,
-        row: ReplyOutbox,
+        row: Claimed,
         holder: str,
         status: ReplyStatus,
         *,
         provider_id: str | None = None,
         reason: str | None = None,
         then_claim: bool = False,
-    ) -> tuple[bool, ReplyOutbox | None]:
-        def apply() -> ReplyOutbox | None:
+    ) -> tuple[bool, Claimed | None]:
+        def apply() -> Claimed | None:
             with self._sessions.begin() as session:
                 reply_repo.settle(
                     session,
@@ -247,7 +248,7 @@ class ReplySender:
 
         return True, await self._record(apply)
 
-    async def _retry(self, row: ReplyOutbox, holder: str, seconds: float, reason: str) -> None:
+    async def _retry(self, row: Claimed, holder: str, seconds: float, reason: str) -> None:
         def apply() -> None:
             with self._sessions.begin() as session:
                 at = utcnow() + timedelta(seconds=seconds)
@@ -268,7 +269,7 @@ class ReplySender:
                 return await asyncio.to_thread(apply)
         raise AssertionError("unreachable: tenacity reraises")
 
-    def _gone(self, row: ReplyOutbox, holder: str, reason: str) -> None:
+    def _gone(self, row: Claimed, holder: str, reason: str) -> None:
         with self._sessions.begin() as session:
             reply_repo.gone(session, channel=row.channel, address=row.address, reason=reason)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,11 +26,28 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+T = TypeVar("T")
+
+
 def dialect_insert(session: Session) -> Any:
     """The session's dialect INSERT, which offers ON CONFLICT: races are decided inside the
     database, on SQLite and PostgreSQL alike."""
-    dialect = session.get_bind().dialect.name
+    return _insert_of(session.get_bind().dialect.name)
+
+
+def _insert_of(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def per_dialect(build: Callable[[Any], T]) -> Callable[[Session], T]:
+    """A statement built once per dialect by `build(insert)`, with the dialect's INSERT.
+
+    For the upserts of every resident message: built once with bound parameters, they
+    skip their construction and the ORM's bulk-insert path (SQLAlchemy still compiles
+    an ON CONFLICT insert on each execution: its dialect classes opt out of the cache).
+    """
+    built = functools.cache(lambda dialect: build(_insert_of(dialect)))
+    return lambda session: built(session.get_bind().dialect.name)
 
 
 class Base(DeclarativeBase):

@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, selec
 from sqlalchemy.orm import Session
 
 from bot.crypto import address_index
-from bot.db.base import dialect_insert, utcnow
+from bot.db.base import dialect_insert, per_dialect, utcnow
 from bot.db.channel_models import ChannelContact, InboundReceipt, OutboundStatus, WhatsAppContent
 
 # Twilio's message lifecycle: a callback may arrive late ('sent' after 'delivered'), so a
@@ -39,6 +39,36 @@ def _inserted(session: Session, statement: Executable) -> bool:
     return session.execute(statement).first() is not None
 
 
+_RECEIPTS = cast(Table, InboundReceipt.__table__)
+_CONTACTS = cast(Table, ChannelContact.__table__)
+_RECEIPT = per_dialect(
+    lambda insert: (
+        insert(_RECEIPTS)
+        .values(
+            channel=bindparam("p_channel"),
+            external_id=bindparam("p_external"),
+            received_at=bindparam("p_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(_RECEIPTS.c.id)
+    )
+)
+_CONTACT = per_dialect(
+    lambda insert: (
+        insert(_CONTACTS)
+        .values(
+            channel=bindparam("p_channel"),
+            address_hash=bindparam("p_hash"),
+            last_inbound_at=bindparam("p_at"),
+        )
+        .on_conflict_do_update(
+            index_elements=["channel", "address_hash"],
+            set_={"last_inbound_at": bindparam("p_at")},
+        )
+    )
+)
+
+
 def accept_inbound(
     session: Session,
     *,
@@ -53,21 +83,12 @@ def accept_inbound(
     receive the same redelivery at once still process it once. The resident's last inbound
     time (the WhatsApp service window) is updated only for new messages.
     """
-    now = now or utcnow()
+    params = {"p_channel": channel, "p_at": now or utcnow()}
     if external_id is not None:
-        insert = dialect_insert(session)(InboundReceipt).values(
-            channel=channel, external_id=external_id[:64], received_at=now
-        )
-        if not _inserted(session, insert.on_conflict_do_nothing().returning(InboundReceipt.id)):
+        receipt = params | {"p_external": external_id[:64]}
+        if session.execute(_RECEIPT(session), receipt).first() is None:
             return False
-    contact = dialect_insert(session)(ChannelContact).values(
-        channel=channel, address_hash=address_index(channel, address), last_inbound_at=now
-    )
-    session.execute(
-        contact.on_conflict_do_update(
-            index_elements=["channel", "address_hash"], set_={"last_inbound_at": now}
-        )
-    )
+    session.execute(_CONTACT(session), params | {"p_hash": address_index(channel, address)})
     return True
 
 

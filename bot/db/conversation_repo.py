@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.crypto import address_index
-from bot.db.base import dialect_insert, utcnow
+from bot.db.base import dialect_insert, per_dialect, utcnow
 from bot.db.models import Conversation, ConversationState, Direction, Message
 
 
@@ -33,19 +33,40 @@ def lock_conversation(session: Session, *, channel: str, address: str) -> Conver
     return session.scalars(stmt.with_for_update()).one()
 
 
+def _open(insert: Any) -> Any:
+    table = cast(Any, Conversation.__table__)
+    now: Any = bindparam("p_now")
+    stmt = insert(table).values(
+        channel=bindparam("p_channel"),
+        address=bindparam("p_address"),
+        address_hash=bindparam("p_hash"),
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.address_hash],
+        set_={"last_message_at": stmt.excluded.last_message_at},
+    )
+    # Loaded as the ORM object from a table statement, built once (see base.per_dialect).
+    return select(Conversation).from_statement(upsert.returning(*table.c))
+
+
+_OPEN = per_dialect(_open)
+
+
 def open_for_message(session: Session, *, channel: str, address: str) -> Conversation:
     """The conversation of an inbound message, created if new, with its last message time
     set, and locked until the transaction ends: one statement (an upsert takes the row lock
     on PostgreSQL like SELECT ... FOR UPDATE; SQLite serialises all writers anyway)."""
-    now = utcnow()
-    insert = dialect_insert(session)(Conversation).values(
-        channel=channel, address=address, created_at=now, updated_at=now, last_message_at=now
-    )
-    stmt = insert.on_conflict_do_update(
-        index_elements=[Conversation.channel, Conversation.address_hash],
-        set_={"last_message_at": insert.excluded.last_message_at},
-    ).returning(Conversation)
-    return session.scalars(stmt, execution_options={"populate_existing": True}).one()
+    params = {
+        "p_channel": channel,
+        "p_address": address,
+        "p_hash": address_index(channel, address),
+        "p_now": utcnow(),
+    }
+    options = {"populate_existing": True}
+    return session.scalars(_OPEN(session), params, execution_options=options).one()
 
 
 def state_row(session: Session, *, conversation: Conversation) -> ConversationState | None:

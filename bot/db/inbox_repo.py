@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.crypto import address_index
@@ -63,18 +63,17 @@ def store(session: Session, *, message: Received, now: datetime | None = None) -
     )
     if not fresh:
         return None
-    row = InboxMessage(
-        channel=message.channel,
-        address=message.address,
-        external_id=message.external_id and message.external_id[:64],
-        text=message.text,
-        payload=message.payload,
-        attachments=[{"kind": a.kind, "ref": a.ref} for a in message.attachments] or None,
-        received_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    values = {
+        "channel": message.channel,
+        "address": message.address,
+        "external_id": message.external_id and message.external_id[:64],
+        "text": message.text,
+        "payload": message.payload,
+        "attachments": [{"kind": a.kind, "ref": a.ref} for a in message.attachments] or None,
+        "received_at": now,
+        "attempts": 0,
+    }
+    return cast(int, session.scalar(_INSERT, values))
 
 
 def received(session: Session, *, channel: str, external_id: str) -> InboxMessage | None:
@@ -108,7 +107,7 @@ def claim_turn(
     lease = _lease_name(channel, address)
     if not lease_repo.acquire(session, name=lease, holder=holder, seconds=seconds):
         return None
-    head = session.scalars(_oldest_unhandled(InboxMessage, channel, address)).first()
+    head = session.scalars(_HEAD_ROW, _resident(channel, address)).first()
     if head is not None and not _due(head.next_attempt_at):
         return lease, None  # the head waits for its retry: later ones wait behind it
     return lease, head
@@ -116,9 +115,7 @@ def claim_turn(
 
 def release_turn(session: Session, *, lease: str, holder: str) -> None:
     """Gives the turn lease up (deletes its row: conversations are many)."""
-    session.execute(
-        delete(SchedulerLease).where(SchedulerLease.name == lease, SchedulerLease.holder == holder)
-    )
+    session.execute(_RELEASE, {"p_name": lease, "p_holder": holder})
 
 
 def release_dead_turns(session: Session, *, is_dead: Callable[[str], bool]) -> int:
@@ -140,15 +137,8 @@ def release_dead_turns(session: Session, *, is_dead: Callable[[str], bool]) -> i
 def take(session: Session, *, inbox_id: int) -> bool:
     """Marks the message handled and clears its content, inside the turn's transaction:
     False when it was handled already (another worker won the race; nothing to do)."""
-    stmt = (
-        update(InboxMessage)
-        .where(InboxMessage.id == inbox_id, InboxMessage.handled_at.is_(None))
-        .values(handled_at=utcnow(), text=None, payload=None, attachments=None)
-    )
-    result = cast(
-        CursorResult[Any], session.execute(stmt, execution_options={"synchronize_session": False})
-    )
-    return result.rowcount == 1
+    result = session.execute(_TAKE, {"p_id": inbox_id, "p_at": utcnow()})
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def failed(session: Session, *, inbox_id: int, error: str) -> bool:
@@ -172,23 +162,42 @@ def failed(session: Session, *, inbox_id: int, error: str) -> bool:
 def has_unhandled(session: Session, *, channel: str, address: str) -> bool:
     """Whether the resident's oldest unhandled message is due (checked after giving a lease
     up; a later message waits behind a head that waits for its retry, as in `claim_turn`)."""
-    stmt = _oldest_unhandled(InboxMessage.next_attempt_at, channel, address)
-    head = session.execute(stmt).first()
+    head = session.execute(_HEAD_DUE, _resident(channel, address)).first()
     return head is not None and _due(head.next_attempt_at)
 
 
-def _oldest_unhandled(what: Any, channel: str, address: str) -> Any:
+def _resident(channel: str, address: str) -> dict[str, str]:
+    return {"p_channel": channel, "p_hash": address_index(channel, address)}
+
+
+def _oldest_unhandled(what: Any) -> Any:
     """SELECT `what` of the resident's oldest unhandled message (the head of their turns)."""
     return (
         select(what)
         .where(
-            InboxMessage.channel == channel,
-            InboxMessage.address_hash == address_index(channel, address),
+            InboxMessage.channel == bindparam("p_channel"),
+            InboxMessage.address_hash == bindparam("p_hash"),
             InboxMessage.handled_at.is_(None),
         )
         .order_by(InboxMessage.id)
         .limit(1)
     )
+
+
+# Built once with bound parameters (each resident message runs them): see reply_repo.
+_T = cast(Any, InboxMessage.__table__)
+_INSERT = insert(_T).returning(_T.c.id)
+_HEAD_ROW = _oldest_unhandled(InboxMessage)
+_HEAD_DUE = _oldest_unhandled(InboxMessage.next_attempt_at)
+_TAKE = (
+    update(_T)
+    .where(_T.c.id == bindparam("p_id"), _T.c.handled_at.is_(None))
+    .values(handled_at=bindparam("p_at"), text=None, payload=None, attachments=None)
+)
+_LEASES = cast(Any, SchedulerLease.__table__)
+_RELEASE = delete(_LEASES).where(
+    _LEASES.c.name == bindparam("p_name"), _LEASES.c.holder == bindparam("p_holder")
+)
 
 
 def _due(next_attempt_at: datetime | None) -> bool:
