@@ -192,8 +192,7 @@ class FrontDesk:
         # Built here, in the worker thread: a stale catalogue cache is reloaded from the
         # database, which must not happen on the event loop.
         context = self._context()
-        row = repo.state_row(session, conversation=conv)
-        saved = dict(row.data) if row else None
+        saved = repo.load_state(session, conversation=conv)
         state = restore_state(saved)
         outcome = step(state, turn, context)
         if any(isinstance(e, EraseRequested) for e in outcome.events):
@@ -205,10 +204,9 @@ class FrontDesk:
         for event in outcome.events:
             need_id = self._record(session, conv, event, outcome.state, turn, need_id)
         new = _storable(outcome.state)
-        repo.store_state(
+        repo.save_state(
             session,
             conversation=conv,
-            row=row,
             name=new.step.value,
             data=repo.with_link(stored_state(new), need_id),
         )

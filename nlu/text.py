@@ -11,6 +11,7 @@ separated by single spaces, punctuation removed, decimal commas turned into dots
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -88,7 +89,10 @@ def _fold(token: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _normalise_word(token: str) -> list[str]:
+# Single words, not messages: the flow, the safety net and the entities normalise the same
+# text several times per turn, and residents' vocabulary is small.
+@functools.lru_cache(maxsize=16384)
+def _normalise_word(token: str) -> tuple[str, ...]:
     """Normalise one raw token; it may become several words or none."""
     for _ in range(4):  # a fixed point is reached in 1-2 rounds; bounded for safety
         folded = _fold(token)
@@ -105,9 +109,9 @@ def _normalise_word(token: str) -> list[str]:
         token = folded
     parts = _TOKEN.findall(token)
     if len(parts) == 1 and parts[0] == token:
-        return [token]
+        return (token,)
     # Folding produced separators or new digit/letter boundaries: split again.
-    return [w for part in parts for w in _normalise_word(part)]
+    return tuple(w for part in parts for w in _normalise_word(part))
 
 
 def words(text: str) -> list[Word]:

@@ -25,7 +25,7 @@ from bot.channels.base import (
     RecipientGone,
 )
 from bot.channels.replies import (
-    CLAIM_SECONDS,
+    Batch,
     ReplySender,
     holder_is_dead,
     short_ref,
@@ -33,7 +33,6 @@ from bot.channels.replies import (
 )
 from bot.db import inbox_repo, reply_repo
 from bot.db.delivery_models import InboxMessage
-from bot.db.reply_repo import Claimed
 from flows.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -394,10 +393,9 @@ class Dispatcher:
                 if await asyncio.to_thread(self._waiting, channel, address):
                     continue
                 return sent
-            sender = self.replies.holder()
             # The turn's commit also gives the lease up and claims its replies: one
             # transaction instead of three (the fast path of every message).
-            finish = partial(self._close_turn, lease, holder, row.id, sender, channel, address)
+            finish = partial(self._close_turn, lease, holder, row.id, channel, address)
             try:
                 replies = await self._desk.handle_stored(as_message(row), row.id, finish=finish)
             except Exception as exc:
@@ -410,31 +408,17 @@ class Dispatcher:
             if replies is None:
                 continue  # another worker won this message; the lease is still ours
             # This turn's replies go before the next turn is understood.
-            await self.replies.send_pending(channel, address, claimed=replies, holder=sender)
+            await self.replies.send_pending(channel, address, claimed=replies)
             sent = True
             # The lease is free now: a message stored meanwhile may have found it taken.
             if not await asyncio.to_thread(self._waiting, channel, address):
                 return True
 
-    @staticmethod
     def _close_turn(
-        lease: str,
-        holder: str,
-        inbox_id: int,
-        sender: str,
-        channel: str,
-        address: str,
-        session: Session,
-    ) -> list[Claimed]:
+        self, lease: str, holder: str, inbox_id: int, channel: str, address: str, session: Session
+    ) -> Batch:
         inbox_repo.release_turn(session, lease=lease, holder=holder)
-        return reply_repo.claim_turn(
-            session,
-            channel=channel,
-            address=address,
-            inbox_id=inbox_id,
-            holder=sender,
-            seconds=CLAIM_SECONDS,
-        )
+        return self.replies.claim_turn(session, channel=channel, address=address, inbox_id=inbox_id)
 
     def _claim(self, channel: str, address: str) -> TurnClaim:
         with self._sessions.begin() as session:

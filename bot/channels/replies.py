@@ -14,7 +14,8 @@ import os
 import socket
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -52,6 +53,21 @@ PACE_SECONDS = 1.0
 # After a send the provider has the message: if the database is away when we record it,
 # keep trying while our claim holds, or the row would be sent again once it lapses.
 RECORD_FOR_SECONDS = CLAIM_SECONDS - 10
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Replies claimed for one run of sends.
+
+    Attributes:
+        holder: who claimed them.
+        rows: the claimed replies, in order.
+        recent: when the resident's last replies were sent, newest first (pacing).
+    """
+
+    holder: str
+    rows: list[Claimed]
+    recent: list[datetime]
 
 
 def short_ref(channel: str, address: str) -> str:
@@ -107,48 +123,66 @@ class ReplySender:
         return f"{self._worker}:{uuid.uuid4().hex[:8]}"
 
     async def send_pending(
-        self,
-        channel: str,
-        address: str,
-        *,
-        claimed: Sequence[Claimed] = (),
-        holder: str | None = None,
+        self, channel: str, address: str, *, claimed: Batch | None = None
     ) -> None:
         """Sends the resident's due replies, oldest first, until one has to wait.
 
         Args:
-            claimed: rows `holder` claimed already (a turn claims its replies as it commits).
-            holder: who claimed them.
+            claimed: rows claimed already (a turn claims its replies as it commits).
         """
-        holder = holder or self.holder()
-        rows = deque(claimed)
-        if not rows and (first := await asyncio.to_thread(self._claim, channel, address, holder)):
-            rows.append(first)
+        batch = claimed
+        if batch is None or not batch.rows:  # e.g. older replies of the resident go first
+            batch = await asyncio.to_thread(self._claim, channel, address, self.holder())
+        rows = deque(batch.rows)
         if not rows:
             return
-        pace = await self._pacer(channel, address)
+        pace = self._pacer(channel, batch.recent)
         while rows:
             row = rows.popleft()
             await pace()
-            go_on, following = await self._send(row, holder, then_claim=not rows)
+            go_on, following = await self._send(row, batch.holder, then_claim=not rows)
             if not go_on:
                 return
             if following is not None:
                 rows.append(following)
 
-    def _claim(self, channel: str, address: str, holder: str) -> Claimed | None:
+    def claim_turn(self, session: Session, *, channel: str, address: str, inbox_id: int) -> Batch:
+        """In the turn's transaction: claims the replies it queued, for a run of sends."""
+        holder = self.holder()
+        rows = reply_repo.claim_turn(
+            session,
+            channel=channel,
+            address=address,
+            inbox_id=inbox_id,
+            holder=holder,
+            seconds=CLAIM_SECONDS,
+        )
+        return self._batch(session, channel, address, holder, rows)
+
+    def _claim(self, channel: str, address: str, holder: str) -> Batch:
         with self._sessions.begin() as session:
-            return reply_repo.claim_next(
+            row = reply_repo.claim_next(
                 session, channel=channel, address=address, holder=holder, seconds=CLAIM_SECONDS
             )
+            return self._batch(session, channel, address, holder, [row] if row else [])
 
-    async def _pacer(self, channel: str, address: str) -> Callable[[], Awaitable[None]]:
-        """Waits before each send so that at most `burst` messages go in any `burst` seconds
-        (the recent sends are read once per run, then counted here)."""
+    @staticmethod
+    def _batch(
+        session: Session, channel: str, address: str, holder: str, rows: list[Claimed]
+    ) -> Batch:
+        # The recent sends are read with the claim (one transaction), then counted in memory.
         burst = PACE_BURST.get(channel)
-        recent: list[datetime] = []
-        if burst is not None:
-            recent = await asyncio.to_thread(self._recent, channel, address, burst)
+        recent = []
+        if rows and burst is not None:
+            recent = reply_repo.recent_sends(session, channel=channel, address=address, n=burst)
+        return Batch(holder, rows, recent)
+
+    @staticmethod
+    def _pacer(channel: str, recent: list[datetime]) -> Callable[[], Awaitable[None]]:
+        """Waits before each send so that at most `burst` messages go in any `burst` seconds
+        (`recent`: the resident's last sends, newest first)."""
+        burst = PACE_BURST.get(channel)
+        recent = list(recent)
 
         async def pace() -> None:
             if burst is None:
@@ -161,10 +195,6 @@ class ReplySender:
             recent.insert(0, utcnow())
 
         return pace
-
-    def _recent(self, channel: str, address: str, n: int) -> list[datetime]:
-        with self._sessions() as session:
-            return reply_repo.recent_sends(session, channel=channel, address=address, n=n)
 
     async def _send(
         self, row: Claimed, holder: str, *, then_claim: bool

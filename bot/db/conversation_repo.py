@@ -69,44 +69,44 @@ def open_for_message(session: Session, *, channel: str, address: str) -> Convers
     return session.scalars(_OPEN(session), params, execution_options=options).one()
 
 
-def state_row(session: Session, *, conversation: Conversation) -> ConversationState | None:
-    """The conversation's flow state row, if any (kept by a turn to save into it)."""
-    return session.get(ConversationState, conversation.id)
+_STATES = cast(Any, ConversationState.__table__)
+_LOAD_STATE = select(_STATES.c.data).where(_STATES.c.conversation_id == bindparam("p_id"))
+
+
+def _save(insert: Any) -> Any:
+    stmt = insert(_STATES).values(
+        conversation_id=bindparam("p_id"),
+        name=bindparam("p_name"),
+        data=bindparam("p_data"),
+        version=0,
+        updated_at=bindparam("p_now"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_STATES.c.conversation_id],
+        set_={
+            "name": stmt.excluded.name,
+            "data": stmt.excluded.data,
+            "version": _STATES.c.version + 1,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+_SAVE_STATE = per_dialect(_save)  # one statement, new row or not (every turn saves)
 
 
 def load_state(session: Session, *, conversation: Conversation) -> dict[str, Any] | None:
     """The saved flow state, if any."""
-    row = state_row(session, conversation=conversation)
-    return dict(row.data) if row else None
+    data = session.scalar(_LOAD_STATE, {"p_id": conversation.id})
+    return dict(data) if data is not None else None
 
 
 def save_state(
     session: Session, *, conversation: Conversation, name: str, data: dict[str, Any]
 ) -> None:
     """Stores the flow state (one row per conversation)."""
-    store_state(
-        session,
-        conversation=conversation,
-        row=state_row(session, conversation=conversation),
-        name=name,
-        data=data,
-    )
-
-
-def store_state(
-    session: Session,
-    *,
-    conversation: Conversation,
-    row: ConversationState | None,
-    name: str,
-    data: dict[str, Any],
-) -> None:
-    """Stores the flow state into `row`, the conversation's state row read earlier in this
-    transaction (None: it has none yet)."""
-    if row is None:
-        session.add(ConversationState(conversation_id=conversation.id, name=name, data=data))
-    else:
-        row.name, row.data, row.version = name, data, row.version + 1
+    params = {"p_id": conversation.id, "p_name": name, "p_data": data, "p_now": utcnow()}
+    session.execute(_SAVE_STATE(session), params)
 
 
 def add_message(
