@@ -28,6 +28,17 @@ Policy: err on the side of safety, but not absurdly.
   padre mi picchiava, posso parlarne con qualcuno?") does not fire, unless it also
   says the danger is now ("adesso", "ancora", "di nuovo", "aiuto", "ho paura").
   Both lists are `frames:` in the lexicon.
+- Feeling ill now and asking what to do is a medical emergency (`sanitaria`, 112):
+  first-person malaise ("sto male", "mi sento male", "non sto bene", "nn sto bn", "mi
+  gira tutto", a very strong pain) together with an immediate help-seeking question
+  ("chi devo chiamare", "cosa faccio", "che numero faccio", "aiutatemi")
+  (`malore_in_prima_persona`). It does not fire when the malaise is emotional or
+  long-standing ("sto male per la separazione, vorrei parlare con qualcuno" is
+  `bisogno_benessere`; "da mesi", "per mia figlia", a psychologist, to talk), past
+  ("ieri stavo male", "sono stata male"), hypothetical or habitual ("se mi sento male di
+  notte chi chiamo?"), about paperwork (a sick note, work, school) or laughter ("sto
+  male dal ridere"). Someone else unwell needs urgency too (`sta_male_urgente`):
+  "mio figlio sta male cosa faccio" is left to the model and the flows.
 
 Every kind's answer should also show 112 for immediate danger (`HELPLINES`).
 """

@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from bot.settings import AbuseConfig, Settings
 from flows.copy import say
@@ -109,7 +109,11 @@ ALLOWED = Verdict(True)
 
 
 class AbuseLimits:
-    """Moving-window counters in the shared storage, one set per kind of key.
+    """Sliding-window counters in the shared storage, one set per kind of key.
+
+    Sliding-window counters (two counters per key, the previous window weighted) rather
+    than a moving window (one entry per request): the in-memory storage sweeps every
+    entry of every resident every 10 ms, which cost ~5 % of the app's CPU under load.
 
     Args:
         storage: a `limits` storage (memory, Redis); shared by workers unless memory.
@@ -119,7 +123,7 @@ class AbuseLimits:
     def __init__(self, storage: Storage, config: AbuseConfig) -> None:
         self.storage = storage
         self.config = config
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._items: dict[str, RateLimitItem] = {
             "chat_address": parse(config.chat_per_address),
             "chat_session": parse(config.chat_per_session),

@@ -589,6 +589,67 @@ def test_wider_frames_leave_near_misses_alone(text: str) -> None:
     assert not is_emergency(text), matching_rules(text)
 
 
+# Issue 16 (H6): the writer feels ill now and asks whom to call or what to do (112),
+# in residents' spelling; sentences written for these tests, not from any evaluation set.
+MALORE_NOW = [
+    "mi sento male chi chiamo",
+    "sto malissimo, cosa devo fare??",
+    "non mi sento bene per nulla, che faccio",
+    "nn mi sento bn ke devo fare",
+    "sto mlae, a chi telefono",
+    "scusa ma sto davvero male, che numero devo fare",
+    "io sto male tanto cosa fare",
+    "mi sento male mi gira tutto chiamo qualcuno?",
+    "ho un dolore fortissimo alla schiena e non riesco a muovermi, cosa faccio",
+    "mi gira la testa e sono sola, chi devo avvisare",
+    "sto male, chiamate qualcuno",
+    "mi sento male adesso, vado al pronto soccorso o chiamo?",
+]
+
+# The same words without an illness happening now: emotional or long-standing malaise
+# (bisogno_benessere), the past, a hypothetical, paperwork, laughter, other people's plans.
+MALORE_NOT_NOW = [
+    "sto male per la fine del mio matrimonio, con chi posso parlarne?",
+    "da mesi non sto bene con me stessa, c e uno psicologo?",
+    "mi sento male per mia figlia che non mi parla piu, cosa posso fare?",
+    "sto male da quando e morto il papa, vorrei sfogarmi con qualcuno",
+    "mi sento triste e sola, a chi mi rivolgo?",
+    "ieri sera stavo male, oggi devo avvisare la scuola?",
+    "la settimana scorsa sono stata male, chi mi fa il certificato?",
+    "se mi sento male di notte chi devo chiamare?",
+    "quando sto male il sabato cosa faccio, la guardia medica?",
+    "non sto bene al lavoro, chi devo sentire per cambiare turno?",
+    "sto male dal ridere, che faccio",
+    "non sto bene con questo taglio di capelli, che faccio?",
+    "sto bene grazie, e tu cosa fai?",
+]
+
+# Net false alarms found on near-misses: insects "massacrano", an alarm clock "mi ammazza",
+# an old fall told as a story.
+NET_NEAR_MISSES_H6 = [
+    "le vespe ci stanno massacrando in giardino",
+    "tanti anni fa sono caduto dal balcone, adesso ho ancora male alla schiena",
+    "ci sono le mosche in cucina, come le ammazzo senza veleno?",
+    "quella sveglia alle sei mi ammazza",
+]
+
+
+@pytest.mark.parametrize("text", MALORE_NOW)
+def test_first_person_malaise_asking_what_to_do_is_sanitaria(text: str) -> None:
+    assert emergency_kind(text) == "sanitaria"
+    assert ("sanitaria", "malore_in_prima_persona") in matching_rules(text)
+
+
+@pytest.mark.parametrize("text", MALORE_NOT_NOW)
+def test_malaise_that_is_emotional_past_or_hypothetical_does_not_fire(text: str) -> None:
+    assert not is_emergency(text), matching_rules(text)
+
+
+@pytest.mark.parametrize("text", NET_NEAR_MISSES_H6)
+def test_insects_alarm_clocks_and_old_falls_do_not_fire(text: str) -> None:
+    assert not is_emergency(text), matching_rules(text)
+
+
 def test_several_kinds_most_specific_first() -> None:
     text = "mio marito mi picchia e voglio farla finita"
     assert emergency_kinds(text) == ("suicidio", "violenza")
