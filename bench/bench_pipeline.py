@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fakes live with the tests
 
 from bench.bench_webhooks import free_port, prepare, summary, wait_ready  # noqa: E402
+from bot.settings import load_config  # noqa: E402
 from nlu.rasa_process import RasaServer, model_path  # noqa: E402
 from tests.channels.fakes import TOKEN, FakeTelegram  # noqa: E402
 from tests.channels.payloads import tg_text  # noqa: E402
@@ -297,6 +298,13 @@ def main() -> None:
     parser.add_argument("--serial", type=int, default=100, help="messages timed one at a time")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--workers", type=int, default=1, help="app worker processes")
+    parser.add_argument(
+        "--telegram-rate",
+        type=int,
+        default=None,
+        help="Telegram's overall sends per second (default: config.yml's 30, Telegram's own "
+        "limit; the fake Bot API has none, so a higher rate measures the front desk alone)",
+    )
     parser.add_argument("--profile", default=None, help="py-spy output (.svg, .txt = raw)")
     parser.add_argument("--profile-gil", action="store_true", help="profile GIL holders only")
     parser.add_argument("--serve-fakes", type=int, help=argparse.SUPPRESS)
@@ -309,7 +317,7 @@ def main() -> None:
     if not model.exists():
         raise SystemExit(f"error: no NLU model at {model}: run `make model`")
     with tempfile.TemporaryDirectory() as tmp, database(args.database_url, tmp) as url:
-        prepare(url, Path(tmp))
+        prepare(url, Path(tmp), telegram_rate=args.telegram_rate)
 
         token = secrets.token_urlsafe(16)
         rasa = RasaServer(model=model, port=free_port(), token=token)
@@ -352,6 +360,8 @@ def main() -> None:
             rasa.stop()
     backend = url.split(":", 1)[0].split("+")[0]
     meta = {"database": backend, "workers": args.workers, "n": args.n, "serial": args.serial}
+    config = load_config(ROOT / "config.yml")
+    meta["telegram_rate"] = args.telegram_rate or config.telegram.overall_rate
     print(json.dumps(meta | result, indent=1))
 
 

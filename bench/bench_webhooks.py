@@ -125,8 +125,9 @@ async def drive(app_url: str, fakes_url: str, n: int, concurrency: int) -> dict[
     }
 
 
-def prepare(url: str, tmp: Path) -> None:
-    """Migrates and seeds the database; writes tmp/config.yml with the Telegram channel on."""
+def prepare(url: str, tmp: Path, *, telegram_rate: int | None = None) -> None:
+    """Migrates and seeds the database; writes tmp/config.yml with the Telegram channel on
+    (and Telegram's overall send rate set to `telegram_rate`, if given)."""
     upgrade(url)
     engine = create_db_engine(url)
     config = load_config(ROOT / "config.yml")
@@ -134,6 +135,8 @@ def prepare(url: str, tmp: Path) -> None:
     engine.dispose()
     raw = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     raw["channels"] = {"enabled": ["webchat", "telegram"]}
+    if telegram_rate is not None:
+        raw["telegram"]["overall_rate"] = telegram_rate
     (tmp / "config.yml").write_text(yaml.safe_dump(raw), encoding="utf-8")
 
 

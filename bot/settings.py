@@ -177,6 +177,9 @@ class TelegramConfig(_Strict):
     max_retries: int = Field(3, ge=0, le=10)  # resends after a 429 RetryAfter
     polling_timeout_seconds: int = Field(30, ge=1, le=50)  # long-polling wait of getUpdates
     timeout_seconds: float = Field(5.0, ge=0.2, le=60)  # per Bot API call, then retried
+    # Telegram's limit on a bot's sends to all chats together ("about 30 messages per
+    # second"); bots with paid broadcasts may raise it.
+    overall_rate: int = Field(30, ge=1, le=1000)
 
 
 class WhatsAppConfig(_Strict):

@@ -241,6 +241,10 @@ def digression(handler: Handler) -> Handler:
 
     def answer(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outcome:
         out = handler(state, turn, ctx)
+        if state.step is Step.CONSENT:  # an aside before the yes: the consent is asked again
+            aside = tuple(Reply(r.text) for r in out.replies)
+            follow = on_consent_missing(state, turn, ctx)
+            return Outcome(follow.state, (*aside, *follow.replies), out.events + follow.events)
         if state.step not in PENDING or not state.question:
             return out
         aside = tuple(Reply(r.text) for r in out.replies)  # one set of buttons: the question's

@@ -41,6 +41,7 @@ def telegram(settings: Settings, *, max_retries: int | None = None) -> Telegram 
         base_url=env.TELEGRAM_API_BASE_URL,
         max_retries=config.max_retries if max_retries is None else max_retries,
         timeout=config.timeout_seconds,
+        overall_rate=config.overall_rate,
     )
     return Telegram(bot, centroids=settings.config.territory.centroids)
 

@@ -68,7 +68,9 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def build_bot(token: str, *, base_url: str, max_retries: int, timeout: float = 5.0) -> ExtBot[Any]:
+def build_bot(
+    token: str, *, base_url: str, max_retries: int, timeout: float = 5.0, overall_rate: int = 30
+) -> ExtBot[Any]:
     """A Bot API client whose sends go through AIORateLimiter (which honours RetryAfter).
 
     Args:
@@ -76,6 +78,7 @@ def build_bot(token: str, *, base_url: str, max_retries: int, timeout: float = 5
         base_url: TELEGRAM_API_BASE_URL.
         max_retries: resends after a 429 inside the limiter.
         timeout: seconds to wait for each Bot API answer (then the send is Transient).
+        overall_rate: sends per second to all chats together (Telegram's global limit).
     """
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     httpx_log = logging.getLogger("httpx")
@@ -85,7 +88,7 @@ def build_bot(token: str, *, base_url: str, max_retries: int, timeout: float = 5
         token,
         base_url=base_url,
         request=request,
-        rate_limiter=AIORateLimiter(max_retries=max_retries),
+        rate_limiter=AIORateLimiter(overall_max_rate=overall_rate, max_retries=max_retries),
     )
 
 
