@@ -22,6 +22,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 from codicefiscale.data import get_municipalities_data
 from rapidfuzz import fuzz, process
@@ -58,6 +59,14 @@ _LOWER_PARTICLES = _wordset(
 )
 _LOWER_ELIDED = frozenset({"d", "dell", "nell", "all", "sull", "dall", "l", "de", "ne"})
 _SKIP_LEADING = _PREPOSITIONS | _STRONG_CUES | {"il", "la", "comune", "citta", "paese"}
+# Capoluoghi are places after a preposition even lowercase ("lavoro a milano").
+_CAPITALS = frozenset(
+    normalise(line)
+    for line in (resources.files("nlu") / "resources" / "capoluoghi.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+)
 _PROVINCE_CODES = re.compile(r"^(?:va|co|mi|mb|no|lc|provincia)$")
 
 
@@ -111,13 +120,13 @@ def _prefix_match(mention: list[str], name: tuple[str, ...], tier: int) -> bool:
     return all(n.startswith(m) for m, n in zip(rest, name[1:], strict=False))
 
 
-def _has_cue(ws: list[Word], i: int, text: str) -> bool:
-    """Whether the mention at word `i` is introduced like a place ("abito a X")."""
+def _has_cue(ws: list[Word], i: int, text: str, key: str) -> bool:
+    """Whether the mention `key` at word `i` is introduced like a place ("abito a X")."""
     if i == 0 or ws[i - 1].norm not in _PREPOSITIONS:
         return False
     strong = i >= 2 and ws[i - 2].norm in _STRONG_CUES
     capitalised = text[ws[i].start : ws[i].end][:1].isupper()
-    return strong or capitalised
+    return strong or capitalised or key in _CAPITALS
 
 
 class Gazetteer:
@@ -239,7 +248,7 @@ class Gazetteer:
             if key in idx.scan:
                 return idx.scan[key], n
             name = idx.by_key.get(key)
-            if name and key not in _NUMBER_LIKE and _has_cue(ws, i, text):
+            if name and key not in _NUMBER_LIKE and _has_cue(ws, i, text, key):
                 return name, n
         if i + 1 < len(ws) and ws[i].norm in self._first:  # "venegono sup", "lonate c."
             local = self._by_prefix([ws[i].norm, ws[i + 1].norm], max_tier=0)

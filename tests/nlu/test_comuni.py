@@ -107,6 +107,9 @@ def test_not_a_comune_or_ambiguous(mention: str) -> None:
         ("vivo a tradte", ["Tradate"]),
         ("abito a Cardano al Campo", ["Cardano al Campo"]),
         ("sono di Vedano al Lambro", ["Vedano al Lambro"]),
+        ("quanti treni ci sono per milano domani", ["Milano"]),
+        ("vengo da napoli e cerco lavoro", ["Napoli"]),
+        ("che tempo fa a reggio di calabria", ["Reggio di Calabria"]),
     ],
 )
 def test_find_comuni(text: str, expected: list[str]) -> None:
@@ -126,6 +129,9 @@ def test_find_comuni(text: str, expected: list[str]) -> None:
         "vivo a venegono",  # ambiguous: the flow asks which one
         "buongiorno, cerco un nido",
         "mio figlio si chiama Marzio",
+        "sono arrivati in massa",  # capoluoghi named like words stay words lowercase
+        "la foto l'ho fatta da fermo",
+        "milano e bella",  # a capoluogo without a preposition is not a cue on its own
     ],
 )
 def test_find_comuni_no_false_positives(text: str) -> None:
