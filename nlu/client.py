@@ -7,6 +7,7 @@ deterministic safety net for `emergenza` runs on every message, Rasa or not.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from tenacity import (
 
 from nlu.comuni import Gazetteer
 from nlu.entities import normalise_entities
+from nlu.long_messages import request_sentences, vote
 from nlu.safety import is_emergency
 from nlu.types import ParseResult, ParseStatus
 
@@ -39,6 +41,10 @@ class _RasaParse(BaseModel):
     intent: _Intent = _Intent()
     entities: list[dict[str, Any]] = []
     intent_ranking: list[_Intent] = []
+
+    def ranking(self) -> list[tuple[str, float]]:
+        ranked = self.intent_ranking or [self.intent]
+        return [(i.name or "", i.confidence) for i in ranked[:5]]
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -92,6 +98,8 @@ class NluClient:
         """Understands one message; see the module docstring for the outcomes."""
         text = text.strip()[:MAX_TEXT]
         raw = await self._post_parse(text)
+        if raw is not None and raw.intent.name != EMERGENCY:
+            raw = await self._with_requests(text, raw)
         if raw is None:
             result = ParseResult(
                 text=text,
@@ -141,6 +149,16 @@ class NluClient:
             log.warning("NLU unavailable: %s", exc.__class__.__name__)
         return None
 
+    async def _with_requests(self, text: str, raw: _RasaParse) -> _RasaParse:
+        """A long message's intent voted with its request sentences (nlu.long_messages)."""
+        asks = request_sentences(text)
+        if not asks:
+            return raw
+        readings = await asyncio.gather(*(self._post_parse(s) for s in asks))
+        voted = vote([raw.ranking(), *(r.ranking() for r in readings if r is not None)])
+        ranking = [_Intent(name=name, confidence=conf) for name, conf in voted]
+        return raw.model_copy(update={"intent": ranking[0], "intent_ranking": ranking})
+
     def _to_result(self, text: str, raw: _RasaParse) -> ParseResult:
         confidence = float(raw.intent.confidence)
         status = ParseStatus.OK if confidence >= self.threshold else ParseStatus.LOW_CONFIDENCE
@@ -150,5 +168,5 @@ class NluClient:
             confidence=confidence,
             entities=normalise_entities(text, raw.entities, self._places),
             status=status,
-            ranking=tuple((i.name or "", i.confidence) for i in raw.intent_ranking[:5]),
+            ranking=tuple(raw.ranking()),
         )
