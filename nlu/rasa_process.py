@@ -95,8 +95,7 @@ class RasaServer:
             "127.0.0.1",
             "-p",
             str(self.port),
-            "--auth-token",
-            self.token,
+            f"--auth-token={self.token}",  # one argument: a token may start with "-"
             "-m",
             str(self.model),
         ]

@@ -116,7 +116,10 @@ def rasa_server() -> Iterator[RasaServer]:
     """One real Rasa server with the trained model for the whole run (integration and
     dialogue tests alike: a second one would cost ~20 s and ~1 GB)."""
     require_model()
-    server = RasaServer(model=MODEL, port=free_port(), token=secrets.token_urlsafe(16))
+    # A token may start with "-" (token_urlsafe): this one always does, so the command line
+    # that starts Rasa is checked for it on every run.
+    token = "-" + secrets.token_urlsafe(16)
+    server = RasaServer(model=MODEL, port=free_port(), token=token)
     server.start(log_file=ROOT_DIR / "var" / "rasa-test.log")
     try:
         server.wait_ready()
