@@ -23,6 +23,11 @@ Policy: err on the side of safety, but not absurdly.
   the house, a restraining order broken, a scream or a thud and then silence on the
   phone, an overdose, self-harm. Their `unless` lists the fiction and sport contexts
   ("nel film lui la uccide", "alla boxe le prende").
+- A situation's parts must be close to each other (25 words): a long letter names people
+  and places everywhere, and a word at the start and another at the end are not one scene.
+- A danger the resident denies is not one: "non sono in pericolo", "non voglio farmi del
+  male" are taken out of the text before any rule looks at it (`frames: denial`). Only
+  denials are: "non voglio morire" is fear, and still fires.
 - Stories are not emergencies: a message framed as fiction or news ("nel film lui la
   picchia", "al telegiornale") or as a calm question about long ago ("dieci anni fa mio
   padre mi picchiava, posso parlarne con qualcuno?") does not fire, unless it also
@@ -70,15 +75,30 @@ _ESCAPE = re.compile(r"\\[a-zA-Z]")
 _UNKNOWN_MACRO = re.compile(r"\{[a-z_]+\}")
 
 
+# A situation's parts must be this close (in words): in a letter of 130 words "qualcuno"
+# near the start and "il lavoro che mi aspetta" near the end are not someone lying in wait.
+SITUATION_WORDS = 25
+
+
+def _word_positions(pattern: re.Pattern[str], prepared: str) -> list[int]:
+    return [prepared.count(" ", 0, m.start()) for m in pattern.finditer(prepared)]
+
+
 @dataclass(frozen=True)
 class _Situation:
     name: str
-    parts: tuple[re.Pattern[str], ...]  # every one must match
+    parts: tuple[re.Pattern[str], ...]  # every one must match, within SITUATION_WORDS
     unless: tuple[re.Pattern[str], ...]  # none may match
 
     def matches(self, prepared: str) -> bool:
-        return all(p.search(prepared) for p in self.parts) and not any(
+        if not all(p.search(prepared) for p in self.parts) or any(
             p.search(prepared) for p in self.unless
+        ):
+            return False
+        spots = [_word_positions(p, prepared) for p in self.parts]
+        return any(
+            all(any(start <= at <= start + SITUATION_WORDS for at in part) for part in spots)
+            for start in {at for part in spots for at in part}
         )
 
 
@@ -86,11 +106,17 @@ class _Situation:
 class _Frames:
     story: tuple[re.Pattern[str], ...]  # fiction, news, long ago
     now: tuple[re.Pattern[str], ...]  # the danger is present: the story frame does not hold
+    denial: tuple[re.Pattern[str], ...]  # "non sono in pericolo": said, and not a danger
 
     def is_story(self, prepared: str) -> bool:
         return any(p.search(prepared) for p in self.story) and not any(
             p.search(prepared) for p in self.now
         )
+
+    def without_denials(self, prepared: str) -> str:
+        for pattern in self.denial:
+            prepared = pattern.sub(" ", prepared)
+        return prepared
 
 
 @dataclass(frozen=True)
@@ -143,7 +169,11 @@ def _compiled(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
 @functools.cache
 def _frames() -> _Frames:
     frames = _lexicon().get("frames") or {}
-    return _Frames(story=_compiled(frames.get("story")), now=_compiled(frames.get("now")))
+    return _Frames(
+        story=_compiled(frames.get("story")),
+        now=_compiled(frames.get("now")),
+        denial=_compiled(frames.get("denial")),
+    )
 
 
 @functools.cache
@@ -167,7 +197,7 @@ def _rules() -> dict[str, _Rules]:
 
 
 def _prepare(text: str) -> str:
-    return squeeze(normalise(text))
+    return _frames().without_denials(squeeze(normalise(text)))
 
 
 def emergency_kinds(text: str) -> tuple[str, ...]:

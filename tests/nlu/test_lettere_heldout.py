@@ -2,11 +2,12 @@
 
 The held-out file is scored with the real model through `frontdesk nlu eval --test`, the
 same client the app uses (entity normalisation, the safety net and the vote of the request
-sentences of nlu.long_messages included). With the vote (docs/nlu.md, "The request apart
-from the story"): accuracy 0.856 (floor 0.82), accuracy on the 72 `bisogno_*` letters 0.889
-(floor 0.85, the issue's target); the model alone read them 0.678 and 0.764. A change that
-loses more of the long-message kinds is noticed; raise the floors when a change that passes
-every other set improves the file.
+sentences of nlu.long_messages included). With the vote and the safety net's closeness and
+denial rules (docs/nlu.md, "The safety net on long letters"): accuracy 0.889-0.900 over two
+trainings (floor 0.86), accuracy on the 72 `bisogno_*` letters 0.931 (floor 0.88, the issue's
+target is 0.85), no false emergency (at most one allowed); the model alone read them 0.678 and
+0.764. A change that loses more of the long-message kinds is noticed; raise the floors when a
+change that passes every other set improves the file.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from nlu.rasa_process import RasaServer
 ROOT = Path(__file__).resolve().parents[2]
 FRONTDESK = str(Path(sys.executable).parent / "frontdesk")
 LETTERE = ROOT / "nlu" / "heldout" / "lettere_residenti.jsonl"
-ACCURACY_FLOOR = 0.82
-NEED_ACCURACY_FLOOR = 0.85
+ACCURACY_FLOOR = 0.86
+NEED_ACCURACY_FLOOR = 0.88
+MAX_FALSE_EMERGENCIES = 1  # none of the letters is an emergency
 
 pytestmark = pytest.mark.rasa
 
@@ -54,6 +56,7 @@ def test_long_letters_keep_their_accuracy(rasa_server: RasaServer, tmp_path: Pat
     assert proc.returncode == 0, proc.stderr
     scores = json.loads(proc.stdout.strip().splitlines()[-1])
     assert scores["accuracy"] >= ACCURACY_FLOOR
+    assert scores["false_emergencies"] <= MAX_FALSE_EMERGENCIES
     needs = {k: v for k, v in scores["per_intent"].items() if k.startswith("bisogno_")}
     need_support = sum(v["support"] for v in needs.values())
     need_hits = sum(v["recall"] * v["support"] for v in needs.values())

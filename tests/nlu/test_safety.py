@@ -662,6 +662,43 @@ def test_stories_fire_only_when_the_danger_is_now() -> None:
     assert emergency_kind("nel film lui la picchia, aiuto, ora mio marito mi picchia") == "violenza"
 
 
+# Long letters (issue 16, 2026-12-04): a denied danger, a situation's parts far apart and an
+# amount far from the medicine are not emergencies; the same words close together, or a
+# fear rather than a denial, still are. Sentences written for these tests.
+LETTER_NOT_EMERGENCIES = [
+    "Buongiorno, sono una mamma di tre bambini e sono proprio a pezzi. Non sono in pericolo e"
+    " non voglio farmi del male, ma piango spesso e vorrei un aiuto psicologico per mamme.",
+    "nn sono in pericolo tranquilli, volevo solo sapere se ce uno sportello di ascolto",
+    "Non ho pensieri suicidi, sono solo stanca: esiste un gruppo di mutuo aiuto a Tradate?",
+    "Scrivo per mio papa che ha 88 anni e vive solo: va tutto bene dice lui, pero le pastiglie"
+    " le prende un po a caso e in frigo non ce niente. Esiste un aiuto a domicilio?",
+    "Ciao, qualcuno di voi ha gia fatto la domanda per il nido comunale? Io rientro al lavoro"
+    " a marzo dopo la maternita, mio marito e sempre via per lavoro e i nonni abitano lontano,"
+    " e non so proprio da dove partire con tutto quello che mi aspetta.",
+]
+LETTER_EMERGENCIES = [
+    ("non voglio morire, lui e ubriaco e gira per casa col coltello", "violenza"),
+    ("non sono in pericolo io ma mia sorella si, il suo ex la aspetta sotto casa", "violenza"),
+    ("non voglio piu vivere", "suicidio"),
+    (
+        "Vi scrivo perche non so a chi rivolgermi. Ci siamo lasciati a giugno, dopo anni"
+        " difficili. Da una settimana lo trovo sotto casa ogni sera e ho paura.",
+        "violenza",
+    ),
+    ("mio figlio ha preso non so quante pastiglie della nonna", "sanitaria"),
+]
+
+
+@pytest.mark.parametrize("text", LETTER_NOT_EMERGENCIES)
+def test_letters_denials_and_distant_words_are_not_emergencies(text: str) -> None:
+    assert not is_emergency(text), matching_rules(text)
+
+
+@pytest.mark.parametrize(("text", "kind"), LETTER_EMERGENCIES)
+def test_letters_fears_and_close_words_are_emergencies(text: str, kind: str) -> None:
+    assert kind in emergency_kinds(text), matching_rules(text)
+
+
 def test_every_kind_has_helplines_with_112() -> None:
     assert set(HELPLINES) == set(KIND_PRIORITY)
     for lines in HELPLINES.values():
@@ -673,8 +710,8 @@ def test_lexicon_compiles_without_escapes() -> None:
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     macros = data.pop("macros")
     frames = data.pop("frames")
-    assert set(frames) == {"story", "now"}
-    for pattern in (*frames["story"], *frames["now"]):
+    assert set(frames) == {"story", "now", "denial"}
+    for pattern in (*frames["story"], *frames["now"], *frames["denial"]):
         compile_pattern(pattern, macros)
     assert set(data) == set(KIND_PRIORITY)
     for entry in data.values():
