@@ -48,11 +48,10 @@ def _open(insert: Any) -> Any:
         index_elements=[table.c.channel, table.c.address_hash],
         set_={"last_message_at": stmt.excluded.last_message_at},
     )
-    # Loaded as the ORM object from a table statement, built once (see base.per_dialect).
-    return select(Conversation).from_statement(upsert.returning(*table.c))
+    return upsert.returning(*table.c)
 
 
-_OPEN = per_dialect(_open)
+_OPEN = per_dialect(_open, load=Conversation)  # the ORM object, from one statement
 
 
 def open_for_message(session: Session, *, channel: str, address: str) -> Conversation:
