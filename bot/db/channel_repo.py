@@ -156,31 +156,45 @@ def record_sent(session: Session, *, channel: str, sent: Sequence[tuple[str, str
     """
     if not sent:
         return
-    table = cast(Table, OutboundStatus.__table__)  # Core: one executemany for the batch
-    rows = [{"sid": sid[:64], "hashed": address_index(channel, address)} for sid, address in sent]
-    queued = {"channel": channel, "status": "queued", "rank": STATUS_RANK["queued"]}
-    session.execute(
-        dialect_insert(session)(table)
+    now = utcnow()
+    rows = [
+        {
+            "p_channel": channel,
+            "p_now": now,
+            "sid": sid[:64],
+            "hashed": address_index(channel, address),
+        }
+        for sid, address in sent
+    ]
+    session.execute(_SENT(session), rows)  # one executemany for the batch
+    session.execute(_SENT_HASH, rows)
+
+
+_STATUSES = cast(Table, OutboundStatus.__table__)
+_SENT = per_dialect(
+    lambda insert: (
+        insert(_STATUSES)
         .values(
+            channel=bindparam("p_channel"),
             external_id=bindparam("sid"),
             address_hash=bindparam("hashed"),
+            status="queued",
+            rank=STATUS_RANK["queued"],
             recipient_gone=False,
-            updated_at=utcnow(),
-            **queued,
+            updated_at=bindparam("p_now"),
         )
-        .on_conflict_do_nothing(),
-        rows,
+        .on_conflict_do_nothing()
     )
-    session.execute(
-        update(table)
-        .where(
-            table.c.channel == channel,
-            table.c.external_id == bindparam("sid"),
-            table.c.address_hash.is_(None),
-        )
-        .values(address_hash=bindparam("hashed")),
-        rows,
+)
+_SENT_HASH = (
+    update(_STATUSES)
+    .where(
+        _STATUSES.c.channel == bindparam("p_channel"),
+        _STATUSES.c.external_id == bindparam("sid"),
+        _STATUSES.c.address_hash.is_(None),
     )
+    .values(address_hash=bindparam("hashed"))
+)
 
 
 def outbound_status(session: Session, *, channel: str, external_id: str) -> OutboundStatus | None:
