@@ -14,7 +14,7 @@ from datetime import timedelta
 from flows import render
 from flows.copy import say
 from flows.handoff import hand_off
-from flows.interview import advance, ask, category_buttons, other_needs
+from flows.interview import advance, ask, category_buttons, for_whom, other_needs
 from flows.lexicon import says
 from flows.replies import Button, Reply
 from flows.slots import read
@@ -59,7 +59,8 @@ def on_first_message(state: DialogueState, turn: Turn, ctx: FlowContext) -> Outc
     if not turn.text or turn.payload:
         return welcome(ctx)
     need, _changes = read(state, turn, ctx.places)
-    categoria = _categoria(turn) or need.categoria  # a need the NLU ranked close behind
+    # a need the NLU ranked close behind, and whom it is for
+    categoria = for_whom(_categoria(turn) or need.categoria, need.familiare)
     need = need.model_copy(update={"categoria": categoria})
     queued = [c for c in other_needs(turn, categoria) if c != categoria] if categoria else []
     # A person, once consent is answered.
@@ -79,7 +80,7 @@ def on_consent_missing(state: DialogueState, turn: Turn, ctx: FlowContext) -> Ou
     intake = fresh_intake(state, ctx)
     if turn.text and intake is not None:
         need, changes = read(state.model_copy(update={"need": intake.need}), turn, ctx.places)
-        categoria = _categoria(turn) or need.categoria
+        categoria = for_whom(_categoria(turn) or need.categoria, need.familiare)
         if changes or categoria != need.categoria:
             need = need.model_copy(update={"categoria": categoria})
             intake = intake.model_copy(update={"need": need})

@@ -38,6 +38,19 @@ def followup_buttons(state: DialogueState) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
+# Errands and meals for the resident's parents or grandparents are help at home, not the
+# time-saving services a working resident buys for their own time ("qualcuno che le porti
+# da mangiare", after "mia suocera vive da sola").
+OLDER_RELATIVES = frozenset({"madre", "padre", "nonno", "nonna", "suocero", "suocera"})
+
+
+def for_whom(categoria: str | None, familiare: str | None) -> str | None:
+    """The need's category, given whom it is for."""
+    if categoria == "salvatempo" and familiare in OLDER_RELATIVES:
+        return "domiciliarita"
+    return categoria
+
+
 def start_need(state: DialogueState, categoria: str, turn: Turn) -> DialogueState:
     """A new topic: keeps where the resident lives and their working hours, forgets whom
     the last need was for (except what this very message says)."""
@@ -53,6 +66,8 @@ def start_need(state: DialogueState, categoria: str, turn: Turn) -> DialogueStat
         eta=old.eta if children else [],
     )
     need = apply(need, turn.changes)
+    categoria = for_whom(categoria, need.familiare) or categoria
+    need = need.model_copy(update={"categoria": categoria})
     queued = [c for c in state.queued if c != categoria]
     return state.model_copy(
         update={"need": need, "queued": queued, "shown": [], "page": [], "focus": None}

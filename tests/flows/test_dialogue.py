@@ -278,3 +278,26 @@ def test_location_outside_the_territory_asks_the_comune() -> None:
     out = convo.tap("location:far")
     assert convo.state.step is Step.ASK_COMUNE and convo.state.misses == 0
     assert "comune:Tradate" in payloads(out)
+
+
+def test_errands_for_an_older_relative_are_help_at_home() -> None:
+    """Time-saving services are for the resident's own time; the same errands for a parent or
+    grandparent are help at home, in a new need after consent as in the first message."""
+    convo = Convo().consented()
+    convo.send(
+        "la spesa per mio papa a tradate", "bisogno_salvatempo", familiare="padre", comune="Tradate"
+    )
+    assert convo.state.need.categoria == "domiciliarita"
+    convo = Convo().consented()
+    convo.send(
+        "la spesa, io lavoro fino a tardi, a tradate", "bisogno_salvatempo", comune="Tradate"
+    )
+    assert convo.state.need.categoria == "salvatempo"
+    convo = Convo().consented()
+    convo.send(
+        "la spesa per mio figlio a tradate",
+        "bisogno_salvatempo",
+        familiare="figlio",
+        comune="Tradate",
+    )
+    assert convo.state.need.categoria == "salvatempo"
