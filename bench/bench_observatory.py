@@ -30,6 +30,7 @@ from sqlalchemy import Engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.scratch_schema import scratch_schema
 from bot.console.observatory_charts import render
 from bot.console.observatory_data import charts
 from bot.console.routes_observatory import page_data
@@ -162,19 +163,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         result["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", rows, args.loads)
     if args.postgres:
-        schema = "bench_observatory"
-        admin = create_db_engine(args.postgres)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        sep = "&" if "?" in args.postgres else "?"
-        try:
-            url = f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
+        with scratch_schema(args.postgres, "bench_observatory") as url:
             result["postgresql"] = measure(url, rows, args.loads)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            admin.dispose()
     print(json.dumps(result))
 
 

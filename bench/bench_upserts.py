@@ -21,14 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bench.scratch_schema import scratch_schema  # noqa: E402
 from bot.db import channel_repo, conversation_repo, lease_repo  # noqa: E402
 from bot.db.engine import create_db_engine, session_factory  # noqa: E402
 from bot.db.migrate import upgrade  # noqa: E402
 
-SCHEMA = "bench_upserts"
 WARM_UP = 50
 
 
@@ -74,17 +73,8 @@ def main() -> None:
             scores = measure(f"sqlite:///{Path(tmp) / 'bench.db'}", args.messages)
         print(json.dumps({"database": "sqlite", "messages": args.messages, **scores}))
         return
-    admin = create_db_engine(args.database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    sep = "&" if "?" in args.database_url else "?"
-    try:
-        scores = measure(f"{args.database_url}{sep}options=-csearch_path%3D{SCHEMA}", args.messages)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+    with scratch_schema(args.database_url, "bench_upserts") as url:
+        scores = measure(url, args.messages)
     print(json.dumps({"database": "postgresql", "messages": args.messages, **scores}))
 
 
